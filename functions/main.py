@@ -1,0 +1,70 @@
+"""Cloud Function entry points, one per deployed function.
+
+Each handler imports its capability lazily, so a cold start of `go` never pays for
+BigQuery jobs or SendGrid, and the module itself imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import functions_framework
+
+if TYPE_CHECKING:
+    from flask import Request, Response
+
+
+@functions_framework.http
+def go(request: Request) -> Response:
+    """Resolve a tracking id, record the click, redirect to the landing page."""
+    from oie.go.http import handle
+
+    return handle(request)
+
+
+@functions_framework.http
+def track(request: Request) -> Response:
+    """Accept event batches from the pixel."""
+    from oie.http import not_implemented
+
+    return not_implemented("track")
+
+
+@functions_framework.http
+def personalize(request: Request) -> Response:
+    """Serve a known visitor's whitelisted personalization profile."""
+    from oie.http import not_implemented
+
+    return not_implemented("personalize")
+
+
+@functions_framework.http
+def outcomes(request: Request) -> Response:
+    """Outcome API and admin pages."""
+    from oie.http import not_implemented
+
+    return not_implemented("outcomes")
+
+
+@functions_framework.http
+def webhooks(request: Request) -> Response:
+    """SendGrid event webhooks and inbound replies."""
+    from oie.http import not_implemented
+
+    return not_implemented("webhooks")
+
+
+@functions_framework.http
+def campaign_step(request: Request) -> Response:
+    """Run one due step of one contact's campaign (called by Cloud Tasks)."""
+    from oie.http import not_implemented
+
+    return not_implemented("campaign_step")
+
+
+@functions_framework.http
+def jobs(request: Request) -> Response:
+    """Run one registered job now (called by Cloud Scheduler)."""
+    from oie.jobs.http import handle
+
+    return handle(request)

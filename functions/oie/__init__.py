@@ -1,0 +1,1 @@
+"""Outbound Intent Engine: one package behind every Cloud Function entry point."""

@@ -1,0 +1,5 @@
+"""`python -m oie …` is the `oie` command."""
+
+from oie.cli.main import cli
+
+cli()

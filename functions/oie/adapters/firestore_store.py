@@ -1,0 +1,147 @@
+"""Firestore (or its emulator) behind the store ports.
+
+Layout: `tenants/{t}`, `tenants/{t}/campaigns/{c}`, `tenants/{t}/leads/{lead}`,
+`links/{tracking_id}` (top level: `/go` knows only the id), `spooled_clicks/{click_id}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore  # type: ignore[attr-defined]
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from oie.errors import BackendUnavailable
+from oie.links.models import Campaign, LeadRecord, Link
+from oie.ports import Row
+from oie.tenants.models import Tenant
+
+T = TypeVar("T")
+_TRANSIENT = (
+    gexc.ServiceUnavailable,
+    gexc.DeadlineExceeded,
+    gexc.InternalServerError,
+    gexc.RetryError,
+    gexc.TooManyRequests,
+)
+READ_TIMEOUT = 5.0
+BATCH_LIMIT = 400
+
+
+def _guard(call: Callable[[], T]) -> T:
+    """Run a Firestore call, turning transient faults into BackendUnavailable."""
+    try:
+        return call()
+    except _TRANSIENT as exc:
+        raise BackendUnavailable(f"firestore: {exc}") from exc
+
+
+def make_client(project: str, database: str) -> firestore.Client:
+    """A Firestore client; it talks to the emulator when FIRESTORE_EMULATOR_HOST is set."""
+    return firestore.Client(project=project, database=database)
+
+
+class FirestoreTenants:
+    def __init__(self, client: firestore.Client) -> None:
+        self._col = client.collection("tenants")
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        snap = _guard(lambda: self._col.document(tenant_id).get(timeout=READ_TIMEOUT))
+        return Tenant.model_validate(snap.to_dict()) if snap.exists else None
+
+    def put(self, tenant: Tenant) -> None:
+        _guard(lambda: self._col.document(tenant.tenant_id).set(tenant.model_dump(mode="json")))
+
+    def find_by_go_host(self, host: str) -> Tenant | None:
+        query = self._col.where(filter=FieldFilter("go_hosts", "array_contains", host.lower())).limit(1)
+        docs = _guard(lambda: list(query.stream(timeout=READ_TIMEOUT)))
+        return Tenant.model_validate(docs[0].to_dict()) if docs else None
+
+
+class FirestoreLinks:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._col = client.collection("links")
+
+    def get(self, tracking_id: str) -> Link | None:
+        snap = _guard(lambda: self._col.document(tracking_id).get(timeout=READ_TIMEOUT))
+        return Link.model_validate(snap.to_dict()) if snap.exists else None
+
+    def get_many(self, tracking_ids: Sequence[str]) -> dict[str, Link]:
+        refs = [self._col.document(i) for i in dict.fromkeys(tracking_ids)]
+        snaps = _guard(lambda: list(self._client.get_all(refs, timeout=READ_TIMEOUT * 4)))
+        return {s.id: Link.model_validate(s.to_dict()) for s in snaps if s.exists}
+
+    def create_many(self, links: Sequence[Link]) -> list[str]:
+        existed: list[str] = []
+        for start in range(0, len(links), BATCH_LIMIT):
+            chunk = links[start : start + BATCH_LIMIT]
+            batch = self._client.batch()
+            for link in chunk:
+                batch.create(self._col.document(link.tracking_id), link.model_dump(mode="json"))
+            try:
+                _guard(batch.commit)
+            except (gexc.AlreadyExists, gexc.Conflict):
+                # Another import got there first for some id: create one by one to learn which.
+                for link in chunk:
+                    try:
+                        self._create_one(link)
+                    except (gexc.AlreadyExists, gexc.Conflict):
+                        existed.append(link.tracking_id)
+        return existed
+
+    def _create_one(self, link: Link) -> None:
+        _guard(lambda: self._col.document(link.tracking_id).create(link.model_dump(mode="json")))
+
+
+class FirestoreLeads:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def upsert_many(self, tenant_id: str, leads: Sequence[tuple[str, LeadRecord]]) -> None:
+        col = self._client.collection("tenants").document(tenant_id).collection("leads")
+        now = datetime.now(UTC)
+        for start in range(0, len(leads), BATCH_LIMIT):
+            batch = self._client.batch()
+            for lead_id, lead in leads[start : start + BATCH_LIMIT]:
+                data: dict[str, Any] = lead.model_dump(exclude={"lines"}, exclude_defaults=True)
+                data.update({"lead_id": lead_id, "tenant_id": tenant_id, "updated_at": now})
+                batch.set(col.document(lead_id), data, merge=True)
+            _guard(batch.commit)
+
+
+class FirestoreCampaigns:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def _doc(self, tenant_id: str, campaign_id: str) -> Any:
+        return self._client.collection("tenants").document(tenant_id).collection("campaigns").document(campaign_id)
+
+    def put(self, campaign: Campaign) -> None:
+        _guard(lambda: self._doc(campaign.tenant_id, campaign.campaign_id).set(campaign.model_dump(mode="json")))
+
+    def get(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        snap = _guard(lambda: self._doc(tenant_id, campaign_id).get(timeout=READ_TIMEOUT))
+        return Campaign.model_validate(snap.to_dict()) if snap.exists else None
+
+
+class FirestoreClickSpool:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._col = client.collection("spooled_clicks")
+
+    def add(self, row: Row, *, row_id: str) -> None:
+        _guard(lambda: self._col.document(row_id).set(dict(row), timeout=READ_TIMEOUT))
+
+    def take(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        docs = _guard(lambda: list(self._col.limit(limit).stream(timeout=READ_TIMEOUT * 4)))
+        return [(d.id, d.to_dict() or {}) for d in docs]
+
+    def remove(self, row_ids: Iterable[str]) -> None:
+        batch = self._client.batch()
+        for row_id in row_ids:
+            batch.delete(self._col.document(row_id))
+        _guard(batch.commit)

@@ -1,0 +1,1 @@
+"""The local stack: emulator, gateway, task dispatcher, scheduler loop and demo seed."""

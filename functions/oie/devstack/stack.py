@@ -1,0 +1,128 @@
+"""`oie dev run`: the whole engine on one machine, stopped cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import html
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from werkzeug.serving import make_server
+
+from oie import wiring
+from oie.devstack.demo import DemoSeed, seed_demo, write_links_csv
+from oie.devstack.emulator import FirestoreEmulator, MissingTool, check_tools
+from oie.devstack.gateway import build_gateway
+from oie.devstack.scheduler import SchedulerLoop
+from oie.settings import Settings, get_settings
+
+PROJECT = "oie-local"
+
+
+def stack_environment(port: int, data_dir: Path, firestore_port: int) -> dict[str, str]:
+    """The environment every part of the local stack reads its settings from."""
+    base = f"http://127.0.0.1:{port}"
+    return {
+        "OIE_ENV": "local",
+        "OIE_GCP_PROJECT": PROJECT,
+        "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{firestore_port}",
+        "OIE_WAREHOUSE": "duckdb",
+        "OIE_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
+        "OIE_TASKS": "local",
+        "OIE_MAILER": "outbox",
+        "OIE_OUTBOX_DIR": str(data_dir / "outbox"),
+        "OIE_FUNCTIONS_BASE_URL": base,
+        "OIE_GO_BASE_URL": base,
+        "OIE_DEFAULT_LANDING_URL": f"{base}/demo/",
+        "OIE_TRUSTED_PROXY_HOPS": "0",
+    }
+
+
+def _index(seed: DemoSeed, base: str) -> str:
+    links = "".join(
+        f'<li><a href="{html.escape(i.tracking_url)}">{html.escape(i.tracking_url)}</a> — '
+        f"{html.escape(i.lead.first_name)} at {html.escape(i.lead.company)}</li>"
+        for i in seed.leads
+    )
+    return (
+        '<div class="step"><b>1. Click a tracking link</b>, as a recipient of the demo campaign would:'
+        f"<ul>{links}</ul></div>"
+        f'<div class="step"><b>2. You land on</b> <a href="{base}/demo/">the demo page</a> '
+        "with <code>i</code> in the URL.</div>"
+        '<div class="step"><b>3. See the click</b> in the warehouse: '
+        f'<a href="{base}/_dev/clicks">email_clicks</a>.</div>'
+    )
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
+    """Start everything, serve until Ctrl-C or SIGTERM, stop everything; the exit code."""
+    try:
+        check_tools()
+    except MissingTool as exc:
+        print(f"oie dev run: {exc}", file=sys.stderr)
+        return 2
+    for wanted, what in ((port, "--port"), (firestore_port, "--firestore-port")):
+        if not _port_free(wanted):
+            print(f"oie dev run: port {wanted} is in use; choose another with {what}", file=sys.stderr)
+            return 2
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.update(stack_environment(port, data_dir, firestore_port))
+    get_settings.cache_clear()
+    base = f"http://127.0.0.1:{port}"
+
+    emulator = FirestoreEmulator(firestore_port, data_dir=data_dir, log_path=data_dir / "firestore.log")
+    print(f"starting the Firestore emulator on 127.0.0.1:{firestore_port} …", flush=True)
+    emulator.start()
+    scheduler = SchedulerLoop(f"{base}/jobs")
+    server = None
+    try:
+        app = wiring.Container(Settings())
+        wiring.use(app)
+        print("applying the warehouse schema from sql/ to DuckDB …", flush=True)
+        app.warehouse.migrate()
+        seed = seed_demo(app, base)
+        write_links_csv(seed, data_dir / "demo-links.csv")
+        app.tasks  # noqa: B018 - starts the local task dispatcher
+        server = make_server("127.0.0.1", port, build_gateway(lambda: _index(seed, base)), threaded=True)
+        scheduler.start()
+        stopping = threading.Event()
+
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        print(
+            f"\nThe Outbound Intent Engine is running.\n"
+            f"  start here:        {base}/\n"
+            f"  demo landing page: {base}/demo/\n"
+            f"  sample /go link:   {seed.leads[0].tracking_url}\n"
+            f"  clicks recorded:   {base}/_dev/clicks\n"
+            f"  all demo links:    {data_dir / 'demo-links.csv'}\n"
+            f"Press Ctrl-C to stop everything.\n",
+            flush=True,
+        )
+        server.serve_forever()
+    finally:
+        print("stopping …", flush=True)
+        scheduler.stop()
+        wiring.container().close()
+        if server is not None:
+            server.server_close()
+        try:
+            emulator.export(PROJECT)
+        except OSError as exc:
+            print(f"could not save Firestore data: {exc}", file=sys.stderr)
+        emulator.stop()
+        print("stopped.", flush=True)
+    return 0

@@ -1,0 +1,31 @@
+"""Shared HTTP helpers: JSON responses and the JSON error envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response
+
+from oie.errors import OieError, status_for
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with the given status."""
+    return Response(json.dumps(body, default=str), status=status, mimetype="application/json", headers=headers)
+
+
+def error_response(error: OieError) -> Response:
+    """The documented error envelope for a service error."""
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.field is not None:
+        body["field"] = error.field
+    return json_response({"error": body}, status=status_for(error))
+
+
+def not_implemented(function: str) -> Response:
+    """Answer for an entry point whose capability has not shipped yet."""
+    return json_response(
+        {"error": {"code": "not_implemented", "message": f"{function} is not available yet"}},
+        status=501,
+    )

@@ -1,0 +1,186 @@
+"""Builds the adapters from settings: the only module that knows which backend is in use.
+
+Every adapter is built on first use and cached, so a function pays only for what it
+touches (a warm `go` instance never imports SendGrid or BigQuery jobs code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from oie.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from oie.go.service import GoService
+    from oie.links.service import CampaignImporter
+    from oie.ports import (
+        CampaignStore,
+        ClickSpool,
+        Clock,
+        LeadStore,
+        LinkStore,
+        Mailer,
+        SecretResolver,
+        TaskQueue,
+        TenantStore,
+        Warehouse,
+    )
+
+
+class Container:
+    """The adapters and services of one process, built lazily from settings."""
+
+    def __init__(self, settings: Settings, **overrides: Any) -> None:
+        self.settings = settings
+        # Tests and the local stack hand in ready-made parts (a fixed clock, a dispatcher).
+        for name, value in overrides.items():
+            setattr(self, name, value)
+
+    @cached_property
+    def firestore(self) -> Any:
+        from oie.adapters.firestore_store import make_client
+
+        return make_client(self.settings.gcp_project, self.settings.firestore_database)
+
+    @cached_property
+    def tenants(self) -> TenantStore:
+        from oie.adapters.firestore_store import FirestoreTenants
+
+        return FirestoreTenants(self.firestore)
+
+    @cached_property
+    def links(self) -> LinkStore:
+        from oie.adapters.firestore_store import FirestoreLinks
+
+        return FirestoreLinks(self.firestore)
+
+    @cached_property
+    def leads(self) -> LeadStore:
+        from oie.adapters.firestore_store import FirestoreLeads
+
+        return FirestoreLeads(self.firestore)
+
+    @cached_property
+    def campaigns(self) -> CampaignStore:
+        from oie.adapters.firestore_store import FirestoreCampaigns
+
+        return FirestoreCampaigns(self.firestore)
+
+    @cached_property
+    def click_spool(self) -> ClickSpool:
+        from oie.adapters.firestore_store import FirestoreClickSpool
+
+        return FirestoreClickSpool(self.firestore)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        if self.settings.warehouse == "bigquery":
+            from oie.adapters.bigquery_warehouse import BigQueryWarehouse
+
+            return BigQueryWarehouse(self.settings.gcp_project, self.settings.bq_dataset)
+        from oie.adapters.duckdb_warehouse import DuckDBWarehouse
+
+        return DuckDBWarehouse(self.settings.duckdb_path)
+
+    @cached_property
+    def tasks(self) -> TaskQueue:
+        if self.settings.tasks == "cloud":
+            from oie.adapters.cloud_tasks import CloudTasksQueue
+
+            return CloudTasksQueue(
+                self.settings.gcp_project,
+                self.settings.tasks_location,
+                str(self.settings.functions_base_url),
+                self.settings.tasks_invoker_service_account,
+            )
+        from oie.adapters.local_tasks import LocalTaskDispatcher
+
+        dispatcher = LocalTaskDispatcher(str(self.settings.functions_base_url))
+        dispatcher.start()
+        return dispatcher
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        if self.settings.mailer == "sendgrid":
+            from oie.adapters.sendgrid_mailer import SendGridMailer
+
+            return SendGridMailer(self.settings.sendgrid_api_key.get_secret_value())
+        from oie.adapters.outbox_mailer import OutboxMailer
+
+        return OutboxMailer(self.settings.outbox_dir)
+
+    @cached_property
+    def clock(self) -> Clock:
+        from oie.adapters.clock import SystemClock
+
+        return SystemClock()
+
+    @cached_property
+    def secrets(self) -> SecretResolver:
+        from oie.adapters.secrets import SecretResolver as Resolver
+
+        return Resolver(allow_local=self.settings.env != "prod")
+
+    @cached_property
+    def go_service(self) -> GoService:
+        from oie.go.cache import ReadThroughCache
+        from oie.go.service import GoService
+
+        size, ttl = self.settings.link_cache_size, self.settings.link_cache_ttl_seconds
+        return GoService(
+            links=ReadThroughCache(self.links.get, size, ttl),
+            tenants=ReadThroughCache(self.tenants.get, 1000, ttl),
+            tenant_store=self.tenants,
+            warehouse=self.warehouse,
+            spool=self.click_spool,
+            clock=self.clock,
+            default_landing_url=str(self.settings.default_landing_url),
+            ip_hash_key=hashlib.sha256(b"ip|" + self.settings.token_signing_key.get_secret_value().encode()).digest(),
+        )
+
+    @cached_property
+    def importer(self) -> CampaignImporter:
+        from oie.links.service import CampaignImporter
+
+        return CampaignImporter(
+            tenants=self.tenants,
+            campaigns=self.campaigns,
+            links=self.links,
+            leads=self.leads,
+            warehouse=self.warehouse,
+            secrets=self.secrets,
+            clock=self.clock,
+        )
+
+    def close(self) -> None:
+        """Release what was built: the DuckDB file, the Firestore channel, the task dispatcher."""
+        built = vars(self)
+        if "tasks" in built and hasattr(self.tasks, "stop"):
+            self.tasks.stop()
+        if "warehouse" in built and hasattr(self.warehouse, "close"):
+            self.warehouse.close()
+        if "firestore" in built:
+            self.firestore.close()
+
+
+_lock = threading.Lock()
+_current: Container | None = None
+
+
+def container() -> Container:
+    """The process's container, built from the environment on first use."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Container(get_settings())
+        return _current
+
+
+def use(new: Container | None) -> None:
+    """Replace the process's container (tests, the local stack); None rebuilds from settings."""
+    global _current
+    with _lock:
+        _current = new

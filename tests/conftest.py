@@ -1,0 +1,59 @@
+"""Shared fixtures: one Firestore emulator per test session, a fresh DuckDB and project per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from oie import wiring
+from oie.devstack.emulator import FirestoreEmulator, free_port
+from oie.settings import Settings, get_settings
+from tests.fakes import FakeClock
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirestoreEmulator]:
+    """The Google Cloud CLI's Firestore emulator on a free port, stopped after the session."""
+    log = tmp_path_factory.mktemp("firestore") / "emulator.log"
+    emulator = FirestoreEmulator(free_port(), log_path=log)
+    emulator.start()
+    previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
+    yield emulator
+    emulator.stop()
+    if previous is None:
+        os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+    else:
+        os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Test settings: a Firestore project of its own (isolation) and a DuckDB file under tmp_path."""
+    fields: dict[str, object] = {
+        "env": "test",
+        "gcp_project": f"test-{uuid.uuid4().hex[:12]}",
+        "duckdb_path": tmp_path / "warehouse.duckdb",
+        "outbox_dir": tmp_path / "outbox",
+        "default_landing_url": "https://engine.example/welcome",
+        "trusted_proxy_hops": 0,
+    }
+    fields.update(overrides)
+    return Settings.model_validate(fields)
+
+
+@pytest.fixture
+def app(firestore_emulator: FirestoreEmulator, tmp_path: Path) -> Iterator[wiring.Container]:
+    """The real adapters (Firestore emulator, DuckDB) with a fixed clock, as the process container."""
+    container = wiring.Container(make_settings(tmp_path), clock=FakeClock())
+    container.warehouse.migrate()
+    wiring.use(container)
+    yield container
+    container.close()
+    wiring.use(None)
+    get_settings.cache_clear()

@@ -1,0 +1,98 @@
+import pytest
+
+from oie.errors import InputError, NotFound
+from oie.links import ids
+from oie.links.csv_import import parse_leads
+from oie.links.service import CampaignImporter
+from tests.factories import csv_text, make_link, make_tenant
+from tests.fakes import (
+    FakeCampaignStore,
+    FakeClock,
+    FakeLeadStore,
+    FakeLinkStore,
+    FakeSecrets,
+    FakeTenantStore,
+    FakeWarehouse,
+)
+
+SECRET = b"s" * 32
+
+
+def importer(links=None, warehouse=None):
+    return CampaignImporter(
+        tenants=FakeTenantStore(make_tenant()),
+        campaigns=FakeCampaignStore(),
+        links=links or FakeLinkStore(),
+        leads=FakeLeadStore(),
+        warehouse=warehouse or FakeWarehouse(),
+        secrets=FakeSecrets(SECRET),
+        clock=FakeClock(),
+    )
+
+
+def run(imp, *rows, landing="https://www.acme.com/demo"):
+    return imp.run("acme", "Q1 Enterprise", landing, parse_leads(csv_text(*rows)), "https://links.acme.com")
+
+
+def test_every_lead_gets_a_link_and_an_identity_row():
+    warehouse = FakeWarehouse()
+    imp = importer(warehouse=warehouse)
+    result = run(imp, "ada@example.com,Ada,,,", "bob@example.com,Bob,,,")
+    assert [i.tracking_url for i in result.imported] == [
+        f"https://links.acme.com/go?i={i.tracking_id}" for i in result.imported
+    ]
+    rows = warehouse.tables["identity_map"]
+    assert {r["tracking_id"] for r in rows} == {i.tracking_id for i in result.imported}
+    assert all(len(r["email_sha256"]) == 64 for r in rows)
+
+
+def test_reimporting_the_same_file_gives_the_same_ids_and_no_duplicates():
+    links, warehouse = FakeLinkStore(), FakeWarehouse()
+    imp = importer(links=links, warehouse=warehouse)
+    first = [i.tracking_id for i in run(imp, "ada@example.com,Ada,,,").imported]
+    second = [i.tracking_id for i in run(imp, "ada@example.com,Ada,,,").imported]
+    assert first == second
+    assert len(links.items) == 1 and len(warehouse.tables["identity_map"]) == 1
+
+
+def test_an_id_held_by_another_person_resolves_to_a_longer_id_never_a_merge():
+    wanted = ids.tracking_id_candidates(SECRET, "acme", "q1-enterprise", "ada@example.com")
+    squatter = make_link(tracking_id=wanted[0], lead_id="ld_someone_else")
+    links = FakeLinkStore(squatter)
+    result = run(importer(links=links), "ada@example.com,Ada,,,")
+    (lead,) = result.imported
+    assert lead.tracking_id == wanted[1] and len(lead.tracking_id) == 9
+    assert result.collisions == 1
+    assert links.items[wanted[0]].lead_id == "ld_someone_else"
+
+
+def test_a_landing_page_off_the_tenants_domains_is_refused_naming_the_field():
+    with pytest.raises(InputError) as error:
+        run(importer(), "ada@example.com,,,,", landing="https://evil.com/")
+    assert error.value.field == "landing"
+
+
+def test_an_unknown_tenant_is_not_found():
+    imp = importer()
+    with pytest.raises(NotFound):
+        imp.run(
+            "nobody",
+            "Q1",
+            "https://www.acme.com/",
+            parse_leads(csv_text("a@example.com,,,,")),
+            "https://x",
+        )
+
+
+def test_progress_is_reported_per_chunk():
+    seen = []
+    imp = importer()
+    imp.run(
+        "acme",
+        "Q1",
+        "https://www.acme.com/",
+        parse_leads(csv_text("a@example.com,,,,", "b@example.com,,,,")),
+        "https://x",
+        progress=seen.append,
+    )
+    assert sum(seen) == 2

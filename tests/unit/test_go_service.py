@@ -1,0 +1,98 @@
+from oie.go.cache import ReadThroughCache
+from oie.go.service import ClickRequest, GoService
+from tests.factories import make_link, make_tenant
+from tests.fakes import FakeClock, FakeLinkStore, FakeSpool, FakeTenantStore, FakeWarehouse
+
+CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+DEFAULT = "https://engine.example/welcome"
+
+
+def make_service(warehouse=None, spool=None, links=None, tenants=None):
+    links = links or FakeLinkStore(make_link())
+    tenants = tenants or FakeTenantStore(make_tenant())
+    service = GoService(
+        links=ReadThroughCache(links.get, 100, 60),
+        tenants=ReadThroughCache(tenants.get, 100, 60),
+        tenant_store=tenants,
+        warehouse=warehouse or FakeWarehouse(),
+        spool=spool or FakeSpool(),
+        clock=FakeClock(),
+        default_landing_url=DEFAULT,
+        ip_hash_key=b"k",
+    )
+    return service, links
+
+
+def click(i="ab3f9k2q", to=None, method="GET", host="engine.example", agent=CHROME, ip="81.2.69.160"):
+    return ClickRequest(tracking_id=i, to=to, method=method, host=host, user_agent=agent, referrer="", client_ip=ip)
+
+
+def test_a_known_link_redirects_to_its_landing_page_with_i():
+    service, _ = make_service()
+    assert service.click(click()) == "https://www.acme.com/demo?i=ab3f9k2q"
+
+
+def test_the_click_is_recorded_with_lead_campaign_and_truncated_ip():
+    warehouse = FakeWarehouse()
+    service, _ = make_service(warehouse=warehouse)
+    service.click(click())
+    (row,) = warehouse.tables["email_clicks"]
+    assert (row["tenant_id"], row["lead_id"], row["campaign_id"]) == (
+        "acme",
+        "ld_0000000000000001",
+        "q1-enterprise",
+    )
+    assert row["is_known_link"] and not row["is_bot"] and row["bot_reasons"] == []
+    assert row["ip"] == "81.2.69.0"
+    assert row["clicked_at"] == FakeClock().now()
+
+
+def test_an_allowed_to_is_followed_and_a_foreign_one_is_not():
+    service, _ = make_service()
+    assert service.click(click(to="https://acme.com/pricing")) == "https://acme.com/pricing?i=ab3f9k2q"
+    assert service.click(click(to="https://evil.com/")) == "https://www.acme.com/demo?i=ab3f9k2q"
+
+
+def test_an_unknown_id_on_a_tenant_host_lands_on_that_tenants_default_page_and_is_recorded():
+    warehouse = FakeWarehouse()
+    service, _ = make_service(warehouse=warehouse)
+    assert service.click(click(i="zzzzzzzz", host="links.acme.com")) == "https://www.acme.com/"
+    (row,) = warehouse.tables["email_clicks"]
+    assert row["tenant_id"] == "acme" and not row["is_known_link"] and row["tracking_id"] == "zzzzzzzz"
+
+
+def test_a_malformed_id_anywhere_still_redirects_to_the_deployment_default():
+    warehouse = FakeWarehouse()
+    service, links = make_service(warehouse=warehouse)
+    assert service.click(click(i="<script>")) == DEFAULT
+    assert service.click(click(i=None)) == DEFAULT
+    assert links.reads == 0  # malformed ids never reach the store
+    assert len(warehouse.tables["email_clicks"]) == 2
+
+
+def test_head_requests_and_scanners_are_recorded_as_bots():
+    warehouse = FakeWarehouse()
+    service, _ = make_service(warehouse=warehouse)
+    service.click(click(method="HEAD"))
+    service.click(click(agent="Mimecast URL Protect"))
+    assert [r["is_bot"] for r in warehouse.tables["email_clicks"]] == [True, True]
+
+
+def test_a_warm_cache_reads_each_link_once():
+    service, links = make_service()
+    for _ in range(5):
+        service.click(click())
+    assert links.reads == 1
+
+
+def test_when_the_warehouse_is_down_the_click_is_spooled_and_the_recipient_still_lands():
+    spool = FakeSpool()
+    service, _ = make_service(warehouse=FakeWarehouse(down=True), spool=spool)
+    assert service.click(click()) == "https://www.acme.com/demo?i=ab3f9k2q"
+    (row,) = spool.items.values()
+    assert row["lead_id"] == "ld_0000000000000001"
+
+
+def test_when_every_store_is_down_the_recipient_still_lands(caplog):
+    service, _ = make_service(warehouse=FakeWarehouse(down=True), spool=FakeSpool(down=True))
+    assert service.click(click()) == "https://www.acme.com/demo?i=ab3f9k2q"
