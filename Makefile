@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest infra-check bench requirements clean
+.PHONY: run test lint typecheck pytest pixel pixel-test chromium infra-check bench requirements clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make run: the whole engine locally on http://127.0.0.1:$(PORT) (Ctrl-C stops it all)
-run: $(STAMP)
+run: $(STAMP) pixel
 	$(BIN)/oie dev run --port $(PORT)
 
-## make test: everything CI runs — lint, types, unit, integration, end-to-end and infra tests
-test: $(STAMP) lint typecheck pytest
+## make test: everything CI runs — lint, types, pixel, unit, integration, browser, end-to-end and infra tests
+test: $(STAMP) pixel chromium lint typecheck pixel-test pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions tests
@@ -31,11 +31,24 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+pixel/node_modules/.package-lock.json: pixel/package-lock.json
+	cd pixel && npm ci --no-audit --no-fund
+
+## make pixel: build pixel/dist/oie.js and oie-p.js with esbuild
+pixel: pixel/node_modules/.package-lock.json
+	cd pixel && npm run --silent build
+
+pixel-test: pixel
+	cd pixel && npm test
+
+chromium:
+	bash tests/browser/ensure_chromium.sh
+
 infra-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
 ## make bench: latency and import-time figures (a benchmark, not a test)
-bench: $(STAMP)
+bench: $(STAMP) pixel chromium
 	$(BIN)/python tests/bench/run.py
 
 requirements: $(STAMP)

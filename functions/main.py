@@ -25,17 +25,17 @@ def go(request: Request) -> Response:
 @functions_framework.http
 def track(request: Request) -> Response:
     """Accept event batches from the pixel."""
-    from oie.http import not_implemented
+    from oie.track.http import handle
 
-    return not_implemented("track")
+    return handle(request)
 
 
 @functions_framework.http
 def personalize(request: Request) -> Response:
     """Serve a known visitor's whitelisted personalization profile."""
-    from oie.http import not_implemented
+    from oie.personalize.http import handle
 
-    return not_implemented("personalize")
+    return handle(request)
 
 
 @functions_framework.http

@@ -14,14 +14,14 @@ locals {
       enqueues         = false
       tenant_secrets   = false
     }
-    # Streams events to BigQuery and nothing else: no Firestore access at all.
+    # Streams events to BigQuery; reads tenant config (allowed origins) from Firestore, writes none.
     track = {
-      project_roles    = []
+      project_roles    = ["roles/datastore.viewer"]
       warehouse_writer = true
       enqueues         = false
       tenant_secrets   = false
     }
-    # Reads personalization profiles only.
+    # Reads tenants, links and personalization profiles only.
     personalize = {
       project_roles    = ["roles/datastore.viewer"]
       warehouse_writer = false

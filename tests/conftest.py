@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from oie import wiring
 from oie.devstack.emulator import FirestoreEmulator, free_port
@@ -15,6 +18,19 @@ from oie.settings import Settings, get_settings
 from tests.fakes import FakeClock
 
 REPO = Path(__file__).resolve().parents[1]
+PIXEL = REPO / "pixel"
+# Debian's Chromium, driven by Playwright; never a browser Playwright downloads itself.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +73,28 @@ def app(firestore_emulator: FirestoreEmulator, tmp_path: Path) -> Iterator[wirin
     container.close()
     wiring.use(None)
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def pixel_dist() -> Path:
+    """Builds pixel/dist with esbuild (installing the pinned npm packages when missing)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is needed to build the pixel")
+    if not (PIXEL / "node_modules").is_dir():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PIXEL, check=True)
+    subprocess.run([npm, "run", "build"], cwd=PIXEL, check=True, capture_output=True)
+    return PIXEL / "dist"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the session (`make test` installs it first)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: run `make chromium` (tests/browser/ensure_chromium.sh)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

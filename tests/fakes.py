@@ -8,7 +8,7 @@ from typing import Any
 
 from oie.errors import BackendUnavailable
 from oie.links.models import Campaign, LeadRecord, Link
-from oie.ports import Row
+from oie.ports import Company, Row
 from oie.tenants.models import Tenant
 
 
@@ -38,6 +38,33 @@ class FakeTenantStore:
     def find_by_go_host(self, host: str) -> Tenant | None:
         return next((t for t in self.items.values() if host in t.go_hosts), None)
 
+    def all(self) -> list[Tenant]:
+        return list(self.items.values())
+
+    def find_by_origin(self, origin: str) -> Tenant | None:
+        return next((t for t in self.items.values() if origin in t.allowed_origins), None)
+
+
+class FakeProfileStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def get(self, tenant_id: str, lead_id: str) -> dict[str, Any] | None:
+        return self.items.get((tenant_id, lead_id))
+
+    def upsert_many(self, tenant_id: str, profiles: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        for lead_id, fields in profiles:
+            self.items.setdefault((tenant_id, lead_id), {}).update(fields)
+
+
+class FakeCompanies:
+    def __init__(self, table: dict[str, str] | None = None) -> None:
+        self.table = table or {}
+
+    def lookup(self, ip: str | None) -> Company | None:
+        name = self.table.get(ip or "")
+        return Company(name=name, domain=name.lower() + ".example") if name else None
+
 
 class FakeLinkStore:
     def __init__(self, *links: Link) -> None:
@@ -61,6 +88,9 @@ class FakeLinkStore:
 class FakeLeadStore:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], LeadRecord] = {}
+
+    def get(self, tenant_id: str, lead_id: str) -> LeadRecord | None:
+        return self.items.get((tenant_id, lead_id))
 
     def upsert_many(self, tenant_id: str, leads: Sequence[tuple[str, LeadRecord]]) -> None:
         for lead_id, lead in leads:
@@ -101,6 +131,9 @@ class FakeWarehouse:
     def query(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         raise NotImplementedError("unit tests do not run SQL; integration tests use DuckDB")
 
+    def execute(self, name: str, params: Mapping[str, Any] | None = None) -> int:
+        raise NotImplementedError("unit tests do not run SQL; integration tests use DuckDB")
+
     def migrate(self) -> list[str]:
         return []
 
@@ -129,3 +162,33 @@ class FakeSecrets:
 
     def resolve(self, ref: str) -> bytes:
         return self.secret
+
+
+class FakeMarkers:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def claim(self, key: str, payload: dict[str, Any]) -> bool:
+        if self.items.get(key, {}).get("state") == "sent":
+            return False
+        attempts = self.items.get(key, {}).get("attempts", 0) + 1
+        self.items[key] = {"state": "pending", "payload": payload, "attempts": attempts}
+        return True
+
+    def settle(self, key: str, sent: bool, error: str = "") -> None:
+        self.items[key]["state"] = "sent" if sent else "failed"
+
+    def failed(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        return [(k, v["payload"]) for k, v in self.items.items() if v["state"] == "failed"][:limit]
+
+
+class FakeSender:
+    """Answers with the given statuses in turn (the last one repeats) and records every post."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses) or [200]
+        self.posts: list[tuple[str, bytes, dict[str, str]]] = []
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        self.posts.append((url, body, headers))
+        return self.statuses[min(len(self.posts) - 1, len(self.statuses) - 1)]

@@ -29,6 +29,12 @@ class TenantStore(Protocol):
         """The tenant whose `go_hosts` include `host`, if any."""
         ...
 
+    def find_by_origin(self, origin: str) -> Tenant | None:
+        """A tenant whose `allowed_origins` include `origin` (for CORS preflights)."""
+        ...
+
+    def all(self) -> list[Tenant]: ...
+
 
 class LinkStore(Protocol):
     def get(self, tracking_id: str) -> Link | None: ...
@@ -44,6 +50,8 @@ class LeadStore(Protocol):
     def upsert_many(self, tenant_id: str, leads: Sequence[tuple[str, LeadRecord]]) -> None:
         """Create or merge `(lead_id, lead)` pairs under the tenant."""
         ...
+
+    def get(self, tenant_id: str, lead_id: str) -> LeadRecord | None: ...
 
 
 class CampaignStore(Protocol):
@@ -75,6 +83,10 @@ class Warehouse(Protocol):
 
     def query(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run the named query from `sql/queries` with parameters."""
+        ...
+
+    def execute(self, name: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run a named data-changing statement (MERGE, UPDATE, DELETE); return rows affected."""
         ...
 
     def migrate(self) -> list[str]:
@@ -122,6 +134,55 @@ class OutboundEmail(BaseModel):
 class Mailer(Protocol):
     def send(self, email: OutboundEmail) -> str:
         """Send one email; return the provider's message id."""
+        ...
+
+
+class Company(BaseModel):
+    """An organisation an IP address belongs to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    domain: str = ""
+
+
+class CompanyLookup(Protocol):
+    def lookup(self, ip: str | None) -> Company | None:
+        """The company behind an address, when known."""
+        ...
+
+
+class ProfileStore(Protocol):
+    """Personalization profiles per lead: the fields a page may show, camelCase."""
+
+    def get(self, tenant_id: str, lead_id: str) -> dict[str, Any] | None: ...
+
+    def upsert_many(self, tenant_id: str, profiles: Sequence[tuple[str, dict[str, Any]]]) -> None: ...
+
+
+class AlertMarkers(Protocol):
+    """Durable marks that an alert was (being) sent, so a crossing is announced once."""
+
+    def claim(self, key: str, payload: dict[str, Any]) -> bool:
+        """Mark `key` as being sent; False when it was already sent."""
+        ...
+
+    def settle(self, key: str, sent: bool, error: str = "") -> None: ...
+
+    def failed(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """Alerts whose sending failed and may be retried, with what was to be sent."""
+        ...
+
+
+class PersonStore(Protocol):
+    def forget(self, tenant_id: str, lead_id: str) -> int:
+        """Delete a lead's documents (lead, profile, tracking links); return how many."""
+        ...
+
+
+class WebhookSender(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST and return the status; raise BackendUnavailable when unreachable."""
         ...
 
 

@@ -41,9 +41,15 @@ class Settings(BaseSettings):
     default_landing_url: HttpUrl = HttpUrl("http://127.0.0.1:8080/demo/")
     link_cache_ttl_seconds: int = Field(default=60, ge=0, le=3600)
     link_cache_size: int = Field(default=50_000, ge=0)
+    profile_cache_ttl_seconds: float = Field(default=5, ge=0, le=300)
     # Proxies in front of the functions that append to X-Forwarded-For (Cloud Run: 1;
     # behind the external load balancer: 2). The client's address is that far from the right.
     trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
+
+    # How long streamed events settle before a job reads them: longer than a /track request.
+    job_settle_seconds: float = Field(default=60, ge=0, le=3600)
+    # CSV of `cidr,name,domain` rows for IP -> company enrichment on /track (optional).
+    ip_company_file: Path | None = None
 
     sendgrid_api_key: SecretStr = SecretStr("local-dev-only")
     token_signing_key: SecretStr = SecretStr("local-dev-only")

@@ -14,20 +14,29 @@ from typing import TYPE_CHECKING, Any
 from oie.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from oie.alerts.service import HotLeadAlerts
+    from oie.go.cache import ReadThroughCache
     from oie.go.service import GoService
+    from oie.links.models import Link
     from oie.links.service import CampaignImporter
+    from oie.personalize.service import PersonalizeService
     from oie.ports import (
         CampaignStore,
         ClickSpool,
         Clock,
+        CompanyLookup,
         LeadStore,
         LinkStore,
         Mailer,
+        ProfileStore,
         SecretResolver,
         TaskQueue,
         TenantStore,
         Warehouse,
     )
+    from oie.retention.service import Retention
+    from oie.tenants.models import Tenant
+    from oie.track.service import TrackService
 
 
 class Container:
@@ -126,20 +135,114 @@ class Container:
 
     @cached_property
     def go_service(self) -> GoService:
-        from oie.go.cache import ReadThroughCache
         from oie.go.service import GoService
 
-        size, ttl = self.settings.link_cache_size, self.settings.link_cache_ttl_seconds
         return GoService(
-            links=ReadThroughCache(self.links.get, size, ttl),
-            tenants=ReadThroughCache(self.tenants.get, 1000, ttl),
+            links=self.link_cache,
+            tenants=self.tenant_cache,
             tenant_store=self.tenants,
             warehouse=self.warehouse,
             spool=self.click_spool,
             clock=self.clock,
             default_landing_url=str(self.settings.default_landing_url),
-            ip_hash_key=hashlib.sha256(b"ip|" + self.settings.token_signing_key.get_secret_value().encode()).digest(),
+            ip_hash_key=self.derived_key("ip"),
+            token_key=self.derived_key("identity"),
         )
+
+    @cached_property
+    def tenant_cache(self) -> ReadThroughCache[Tenant]:
+        from oie.go.cache import ReadThroughCache
+
+        return ReadThroughCache(self.tenants.get, 1000, self.settings.link_cache_ttl_seconds)
+
+    @cached_property
+    def origin_tenants(self) -> ReadThroughCache[Tenant]:
+        """Which tenant (if any) an origin belongs to, for CORS answers."""
+        from oie.go.cache import ReadThroughCache
+
+        return ReadThroughCache(self.tenants.find_by_origin, 1000, self.settings.link_cache_ttl_seconds)
+
+    @cached_property
+    def companies(self) -> CompanyLookup:
+        from oie.adapters.ip_companies import FileCompanyLookup
+
+        return FileCompanyLookup(self.settings.ip_company_file)
+
+    @cached_property
+    def track_service(self) -> TrackService:
+        from oie.track.service import TrackService
+
+        return TrackService(
+            tenants=self.tenant_cache,
+            warehouse=self.warehouse,
+            clock=self.clock,
+            companies=self.companies,
+            token_key=self.derived_key("identity"),
+            ip_hash_key=self.derived_key("ip"),
+        )
+
+    @cached_property
+    def profiles(self) -> ProfileStore:
+        from oie.adapters.firestore_store import FirestoreProfiles
+
+        return FirestoreProfiles(self.firestore)
+
+    @cached_property
+    def personalize_service(self) -> PersonalizeService:
+        from oie.go.cache import ReadThroughCache
+        from oie.personalize.service import PersonalizeService
+
+        def load(key: str) -> dict[str, Any] | None:
+            tenant_id, lead_id = key.split("/", 1)
+            return self.profiles.get(tenant_id, lead_id)
+
+        return PersonalizeService(
+            tenants=self.tenant_cache,
+            links=self.link_cache,
+            profiles=ReadThroughCache(load, 10_000, self.settings.profile_cache_ttl_seconds),
+            clock=self.clock,
+            token_key=self.derived_key("identity"),
+        )
+
+    @cached_property
+    def link_cache(self) -> ReadThroughCache[Link]:
+        from oie.go.cache import ReadThroughCache
+
+        return ReadThroughCache(self.links.get, self.settings.link_cache_size, self.settings.link_cache_ttl_seconds)
+
+    @cached_property
+    def hot_lead_alerts(self) -> HotLeadAlerts:
+        from oie.adapters.firestore_store import FirestoreAlertMarkers
+        from oie.adapters.http_sender import HttpSender
+        from oie.alerts.service import HotLeadAlerts
+
+        return HotLeadAlerts(
+            warehouse=self.warehouse,
+            tenants=self.tenants,
+            leads=self.leads,
+            markers=FirestoreAlertMarkers(self.firestore),
+            sender=HttpSender(allow_http=self.settings.env != "prod"),
+            secrets=self.secrets,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def retention(self) -> Retention:
+        from oie.adapters.firestore_store import FirestorePeople
+        from oie.retention.service import Retention
+
+        return Retention(
+            warehouse=self.warehouse,
+            tenants=self.tenants,
+            people=FirestorePeople(self.firestore),
+            secrets=self.secrets,
+            clock=self.clock,
+        )
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose, derived from the token signing secret (one secret to rotate)."""
+        secret = self.settings.token_signing_key.get_secret_value().encode()
+        return hashlib.sha256(f"{purpose}|".encode() + secret).digest()
 
     @cached_property
     def importer(self) -> CampaignImporter:
@@ -150,6 +253,7 @@ class Container:
             campaigns=self.campaigns,
             links=self.links,
             leads=self.leads,
+            profiles=self.profiles,
             warehouse=self.warehouse,
             secrets=self.secrets,
             clock=self.clock,

@@ -26,12 +26,13 @@ def test_the_printed_link_lands_on_the_demo_page_and_the_click_reaches_the_wareh
     response = get(link, BROWSER)
     assert response.status == 302
     landing = response.getheader("Location")
-    assert landing == f"{stack.base}/demo/?i={tracking_id}"
+    assert landing.startswith(f"{stack.base}/demo/?i={tracking_id}&oie_t=")
     page = urllib.request.urlopen(landing, timeout=30).read().decode()
     assert "Acme Analytics" in page
 
     clicks = urllib.request.urlopen(f"{stack.base}/_dev/clicks", timeout=30).read().decode()
     assert tracking_id in clicks
+    assert "Pixel events" in urllib.request.urlopen(f"{stack.base}/_dev/events", timeout=30).read().decode()
     index = urllib.request.urlopen(f"{stack.base}/", timeout=30).read().decode()
     assert tracking_id in index
 

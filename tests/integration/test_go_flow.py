@@ -48,7 +48,9 @@ def test_a_click_redirects_with_i_and_lands_in_email_clicks(app, seeded, gateway
     assert response.status_code == 302
     target = urlsplit(response.headers["Location"])
     assert (target.netloc, target.path) == ("www.acme.com", "/demo")
-    assert parse_qs(target.query) == {"utm_source": ["email"], "i": [seeded.tracking_id]}
+    query = parse_qs(target.query)
+    assert (query["utm_source"], query["i"]) == (["email"], [seeded.tracking_id])
+    assert query["oie_t"][0].split(".")[1] == seeded.tracking_id
     assert response.headers["Cache-Control"] == "no-store"
     rows = app.warehouse.query("recent_clicks", {"tenant_id": "acme", "limit_rows": 10})
     assert [(r["tracking_id"], r["lead_id"], r["is_bot"]) for r in rows] == [
@@ -78,8 +80,8 @@ def test_head_requests_redirect_too_and_count_as_bots(app, seeded, gateway):
 def test_a_burst_on_one_link_is_marked_as_a_scanner_in_the_quality_view(app, seeded, gateway):
     for target in ("/a", "/b", "/c"):
         gateway.get(f"/go?i={seeded.tracking_id}&to={target}", headers={"User-Agent": CHROME})
-    rows = app.warehouse.sql("select is_scanner_burst, is_human_candidate from email_click_quality")
-    assert rows == [{"is_scanner_burst": True, "is_human_candidate": False}] * 3
+    rows = app.warehouse.sql("select is_scanner_burst, is_human from email_click_quality")
+    assert rows == [{"is_scanner_burst": True, "is_human": False}] * 3
 
 
 def test_clicks_spooled_while_the_warehouse_is_down_reach_it_through_the_jobs_function(
@@ -97,7 +99,7 @@ def test_clicks_spooled_while_the_warehouse_is_down_reach_it_through_the_jobs_fu
     monkeypatch.setattr(app.warehouse, "insert_rows", real_insert)
 
     drained = gateway.post("/jobs", json={"job": "drain_click_spool"})
-    assert drained.status_code == 200 and drained.get_json()["rows"] == 1
+    assert drained.status_code == 200 and drained.get_json()["rows_written"] == 1
     assert app.click_spool.take(10) == []
     assert app.warehouse.sql("select lead_id from email_clicks") == [{"lead_id": seeded.lead_id}]
 

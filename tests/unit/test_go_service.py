@@ -1,10 +1,14 @@
+from urllib.parse import parse_qs, urlsplit
+
 from oie.go.cache import ReadThroughCache
 from oie.go.service import ClickRequest, GoService
+from oie.identity import tokens
 from tests.factories import make_link, make_tenant
 from tests.fakes import FakeClock, FakeLinkStore, FakeSpool, FakeTenantStore, FakeWarehouse
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 DEFAULT = "https://engine.example/welcome"
+TOKEN_KEY = b"t" * 32
 
 
 def make_service(warehouse=None, spool=None, links=None, tenants=None):
@@ -19,6 +23,7 @@ def make_service(warehouse=None, spool=None, links=None, tenants=None):
         clock=FakeClock(),
         default_landing_url=DEFAULT,
         ip_hash_key=b"k",
+        token_key=TOKEN_KEY,
     )
     return service, links
 
@@ -27,9 +32,30 @@ def click(i="ab3f9k2q", to=None, method="GET", host="engine.example", agent=CHRO
     return ClickRequest(tracking_id=i, to=to, method=method, host=host, user_agent=agent, referrer="", client_ip=ip)
 
 
-def test_a_known_link_redirects_to_its_landing_page_with_i():
+def without_token(location):
+    """The location with its identity token removed, and the token."""
+    parts = urlsplit(location)
+    query = parse_qs(parts.query)
+    token = query.pop("oie_t")[0]
+    rest = "&".join(f"{k}={v[0]}" for k, v in query.items())
+    return f"{parts.scheme}://{parts.netloc}{parts.path}?{rest}", token
+
+
+def test_a_known_link_redirects_to_its_landing_page_with_i_and_a_signed_token():
+    warehouse = FakeWarehouse()
+    service, _ = make_service(warehouse=warehouse)
+    location, token = without_token(service.click(click()))
+    assert location == "https://www.acme.com/demo?i=ab3f9k2q"
+    identity = tokens.check(TOKEN_KEY, "acme", token, "ab3f9k2q", None, FakeClock().now())
+    assert identity.status == "verified"
+    assert identity.visitor_id == warehouse.tables["email_clicks"][0]["visitor_id"]
+
+
+def test_each_click_gets_its_own_visitor_id():
     service, _ = make_service()
-    assert service.click(click()) == "https://www.acme.com/demo?i=ab3f9k2q"
+    first = without_token(service.click(click()))[1].split(".")[0]
+    second = without_token(service.click(click()))[1].split(".")[0]
+    assert first != second
 
 
 def test_the_click_is_recorded_with_lead_campaign_and_truncated_ip():
@@ -49,8 +75,10 @@ def test_the_click_is_recorded_with_lead_campaign_and_truncated_ip():
 
 def test_an_allowed_to_is_followed_and_a_foreign_one_is_not():
     service, _ = make_service()
-    assert service.click(click(to="https://acme.com/pricing")) == "https://acme.com/pricing?i=ab3f9k2q"
-    assert service.click(click(to="https://evil.com/")) == "https://www.acme.com/demo?i=ab3f9k2q"
+    assert (
+        without_token(service.click(click(to="https://acme.com/pricing")))[0] == "https://acme.com/pricing?i=ab3f9k2q"
+    )
+    assert without_token(service.click(click(to="https://evil.com/")))[0] == "https://www.acme.com/demo?i=ab3f9k2q"
 
 
 def test_an_unknown_id_on_a_tenant_host_lands_on_that_tenants_default_page_and_is_recorded():
@@ -88,11 +116,11 @@ def test_a_warm_cache_reads_each_link_once():
 def test_when_the_warehouse_is_down_the_click_is_spooled_and_the_recipient_still_lands():
     spool = FakeSpool()
     service, _ = make_service(warehouse=FakeWarehouse(down=True), spool=spool)
-    assert service.click(click()) == "https://www.acme.com/demo?i=ab3f9k2q"
+    assert without_token(service.click(click()))[0] == "https://www.acme.com/demo?i=ab3f9k2q"
     (row,) = spool.items.values()
     assert row["lead_id"] == "ld_0000000000000001"
 
 
 def test_when_every_store_is_down_the_recipient_still_lands(caplog):
     service, _ = make_service(warehouse=FakeWarehouse(down=True), spool=FakeSpool(down=True))
-    assert service.click(click()) == "https://www.acme.com/demo?i=ab3f9k2q"
+    assert without_token(service.click(click()))[0] == "https://www.acme.com/demo?i=ab3f9k2q"

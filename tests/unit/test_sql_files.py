@@ -39,3 +39,32 @@ def test_named_blocks_are_split_by_their_name_comment():
 def test_every_named_query_transpiles_to_duckdb():
     for name, sql in named_queries().items():
         assert to_duckdb(sql), name
+
+
+def test_functions_duckdb_names_differently_are_renamed():
+    (statement,) = to_duckdb("select unix_millis(timestamp '2026-01-01 00:00:01+00') as ms")
+    assert "EPOCH_MS(" in statement
+    import duckdb
+
+    assert duckdb.sql(statement).fetchall() == [(1767225601000,)]
+
+
+def test_views_are_qualified_with_project_and_dataset_for_bigquery_but_ctes_are_not():
+    from oie.warehouse.dialect import qualify_for_bigquery
+
+    sql = (sql_dir() / "views" / "010_events_identified.sql").read_text()
+    qualified = qualify_for_bigquery(sql, "acme-prod", "oie")
+    check_bigquery(qualified)
+    assert "`acme-prod`.`oie`.`events`" in qualified or "`acme-prod`.oie.events" in qualified
+    assert "`acme-prod`.`oie`.`links`" not in qualified and "oie.links" not in qualified  # a CTE stays a CTE
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((sql_dir() / "schema").glob("*.sql")) + sorted((sql_dir() / "views").glob("*.sql")),
+    ids=lambda p: p.name,
+)
+def test_every_migration_file_still_parses_once_qualified(path):
+    from oie.warehouse.dialect import qualify_for_bigquery
+
+    check_bigquery(qualify_for_bigquery(path.read_text(), "p", "d"))

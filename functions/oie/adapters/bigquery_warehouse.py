@@ -12,6 +12,7 @@ from google.cloud import bigquery
 
 from oie.errors import BackendUnavailable, InputError
 from oie.ports import Row
+from oie.warehouse.dialect import qualify_for_bigquery
 from oie.warehouse.sqlfiles import named_queries, schema_files
 
 _TRANSIENT = (
@@ -109,10 +110,21 @@ class BigQueryWarehouse:
         except _TRANSIENT as exc:
             raise BackendUnavailable(f"bigquery: {exc}") from exc
 
+    def execute(self, name: str, params: Mapping[str, Any] | None = None) -> int:
+        try:
+            job = self.client.query(named_queries()[name], job_config=self._job_config(params))
+            job.result()
+        except _TRANSIENT as exc:
+            raise BackendUnavailable(f"bigquery: {exc}") from exc
+        return int(job.num_dml_affected_rows or 0)
+
     def migrate(self) -> list[str]:
         applied = []
         for path in schema_files():
-            # A file is one BigQuery script; statements in it run in order.
-            self.client.query(path.read_text(), job_config=self._job_config()).result()
+            # A file is one BigQuery script; statements in it run in order. Views must name
+            # their tables in full, so every file is qualified with this dataset first.
+            project, dataset = self.dataset.split(".", 1)
+            script = qualify_for_bigquery(path.read_text(), project, dataset)
+            self.client.query(script, job_config=self._job_config()).result()
             applied.append(path.name)
         return applied

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +22,32 @@ from oie.warehouse.dialect import to_duckdb
 from oie.warehouse.sqlfiles import named_queries, schema_files, sql_dir
 
 _LOCK_WAIT_SECONDS = 10.0
+# Every warehouse still open; closed before the interpreter exits, because a DuckDB
+# connection torn down during interpreter shutdown aborts the process.
+_OPEN: weakref.WeakSet[DuckDBWarehouse] = weakref.WeakSet()
 
 
-def _value(value: Any) -> Any:
-    return json.dumps(value, default=str) if isinstance(value, dict) else value
+@atexit.register
+def _close_all() -> None:
+    for warehouse in list(_OPEN):
+        warehouse.close()
+
+
+def _bind(statement: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Only the parameters the statement names: DuckDB refuses extra ones, BigQuery ignores them."""
+    used = set(re.findall(r"\$([A-Za-z_]\w*)", statement))
+    return {k: v for k, v in (params or {}).items() if k in used}
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+
+
+def _json_value(value: Any, column_type: str) -> Any:
+    """JSON columns take the document itself; callers may hand it over already serialised."""
+    if column_type == "JSON" and isinstance(value, str):
+        return json.loads(value)
+    return value
 
 
 class DuckDBWarehouse:
@@ -41,7 +67,9 @@ class DuckDBWarehouse:
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._last_used = 0.0
         self._closer: threading.Thread | None = None
+        self._types: dict[str, dict[str, str]] = {}
         path.parent.mkdir(parents=True, exist_ok=True)
+        _OPEN.add(self)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + _LOCK_WAIT_SECONDS
@@ -105,45 +133,79 @@ class DuckDBWarehouse:
             self._connection.close()
             self._connection = None
 
+    def _columns(self, db: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+        if table not in self._types:
+            rows = db.execute(
+                "select column_name, data_type from information_schema.columns where table_name = ? "
+                "order by ordinal_position",
+                [table],
+            ).fetchall()
+            self._types[table] = {name: kind for name, kind in rows}
+        return self._types[table]
+
+    def _batch(self, db: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Row]) -> tuple[str, str]:
+        """The rows as one JSON document and the `from_json` spec that types them.
+
+        One parameter per batch instead of one per value: binding values one by one
+        costs more than the insert itself.
+        """
+        types = self._columns(db, table)
+        columns = list(rows[0])
+        unknown = [c for c in columns if c not in types]
+        if unknown:
+            raise ValueError(f"{table} has no column(s) {', '.join(unknown)}")
+        document = json.dumps([{c: _json_value(row.get(c), types[c]) for c in columns} for row in rows], default=_iso)
+        spec = json.dumps([{c: types[c] for c in columns}]).replace("'", "''")
+        return document, spec
+
     def insert_rows(self, table: str, rows: Sequence[Row], *, id_field: str) -> None:
         if not rows:
             return
-        columns = list(rows[0])
-        placeholders = ", ".join("?" for _ in columns)
-        sql = (
-            f'insert into "{table}" ({", ".join(columns)}) select {placeholders} '
-            f'where not exists (select 1 from "{table}" where {id_field} = ?)'
-        )
-        values = [[_value(row.get(c)) for c in columns] + [row[id_field]] for row in rows]
         with self.connect() as db:
-            db.executemany(sql, values)
+            document, spec = self._batch(db, table, rows)
+            db.execute(
+                f"insert into \"{table}\" by name select r.* from (select unnest(from_json(?::json, '{spec}')) as r) "
+                f'where r.{id_field} not in (select {id_field} from "{table}" where {id_field} is not null)',
+                [document],
+            )
 
     def upsert_rows(self, table: str, rows: Sequence[Row], *, key_fields: Sequence[str]) -> None:
         if not rows:
             return
-        columns = list(rows[0])
-        match = " and ".join(f"{k} = ?" for k in key_fields)
+        keys = ", ".join(key_fields)
         with self.transaction() as db:
-            db.executemany(f'delete from "{table}" where {match}', [[r[k] for k in key_fields] for r in rows])
-            db.executemany(
-                f'insert into "{table}" ({", ".join(columns)}) values ({", ".join("?" for _ in columns)})',
-                [[_value(row.get(c)) for c in columns] for row in rows],
+            document, spec = self._batch(db, table, rows)
+            db.execute(
+                f"create or replace temp table _upsert as select r.* from "
+                f"(select unnest(from_json(?::json, '{spec}')) as r)",
+                [document],
             )
+            db.execute(f'delete from "{table}" where ({keys}) in (select ({keys}) from _upsert)')
+            db.execute(f'insert into "{table}" by name select * from _upsert')
+            db.execute("drop table _upsert")
 
     def query(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         (statement,) = to_duckdb(named_queries(self.sql_root)[name])
         return self.sql(statement, params)
 
+    def execute(self, name: str, params: Mapping[str, Any] | None = None) -> int:
+        (statement,) = to_duckdb(named_queries(self.sql_root)[name])
+        with self.connect() as db:
+            cursor = db.execute(statement, _bind(statement, params))
+            row = cursor.fetchone() if cursor.description else None
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
     def sql(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run DuckDB SQL directly (tests, the local dev pages)."""
         with self.connect() as db:
-            cursor = db.execute(statement, dict(params or {}))
+            cursor = db.execute(statement, _bind(statement, params))
             if cursor.description is None:
                 return []
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def migrate(self) -> list[str]:
+        self._types.clear()
         applied = []
         with self.connect() as db:
             for path in schema_files(self.sql_root):

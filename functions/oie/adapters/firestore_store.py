@@ -56,7 +56,16 @@ class FirestoreTenants:
         _guard(lambda: self._col.document(tenant.tenant_id).set(tenant.model_dump(mode="json")))
 
     def find_by_go_host(self, host: str) -> Tenant | None:
-        query = self._col.where(filter=FieldFilter("go_hosts", "array_contains", host.lower())).limit(1)
+        return self._find("go_hosts", host.lower())
+
+    def find_by_origin(self, origin: str) -> Tenant | None:
+        return self._find("allowed_origins", origin.lower())
+
+    def all(self) -> list[Tenant]:
+        return [Tenant.model_validate(d.to_dict()) for d in _guard(lambda: list(self._col.stream(timeout=30)))]
+
+    def _find(self, field: str, value: str) -> Tenant | None:
+        query = self._col.where(filter=FieldFilter(field, "array_contains", value)).limit(1)
         docs = _guard(lambda: list(query.stream(timeout=READ_TIMEOUT)))
         return Tenant.model_validate(docs[0].to_dict()) if docs else None
 
@@ -101,6 +110,15 @@ class FirestoreLeads:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
 
+    def get(self, tenant_id: str, lead_id: str) -> LeadRecord | None:
+        doc = self._client.collection("tenants").document(tenant_id).collection("leads").document(lead_id)
+        snap = _guard(lambda: doc.get(timeout=READ_TIMEOUT))
+        if not snap.exists:
+            return None
+        return LeadRecord.model_validate(
+            {k: v for k, v in (snap.to_dict() or {}).items() if k in LeadRecord.model_fields}
+        )
+
     def upsert_many(self, tenant_id: str, leads: Sequence[tuple[str, LeadRecord]]) -> None:
         col = self._client.collection("tenants").document(tenant_id).collection("leads")
         now = datetime.now(UTC)
@@ -110,6 +128,28 @@ class FirestoreLeads:
                 data: dict[str, Any] = lead.model_dump(exclude={"lines"}, exclude_defaults=True)
                 data.update({"lead_id": lead_id, "tenant_id": tenant_id, "updated_at": now})
                 batch.set(col.document(lead_id), data, merge=True)
+            _guard(batch.commit)
+
+
+class FirestoreProfiles:
+    """`tenants/{t}/profiles/{lead_id}`: what personalization may show, merged field by field."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def _col(self, tenant_id: str) -> Any:
+        return self._client.collection("tenants").document(tenant_id).collection("profiles")
+
+    def get(self, tenant_id: str, lead_id: str) -> dict[str, Any] | None:
+        snap = _guard(lambda: self._col(tenant_id).document(lead_id).get(timeout=READ_TIMEOUT))
+        return snap.to_dict() if snap.exists else None
+
+    def upsert_many(self, tenant_id: str, profiles: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        col = self._col(tenant_id)
+        for start in range(0, len(profiles), BATCH_LIMIT):
+            batch = self._client.batch()
+            for lead_id, fields in profiles[start : start + BATCH_LIMIT]:
+                batch.set(col.document(lead_id), fields, merge=True)
             _guard(batch.commit)
 
 
@@ -145,3 +185,70 @@ class FirestoreClickSpool:
         for row_id in row_ids:
             batch.delete(self._col.document(row_id))
         _guard(batch.commit)
+
+
+class FirestoreAlertMarkers:
+    """`alert_markers/{key}`: state pending | sent | failed, with the payload for retries."""
+
+    MAX_ATTEMPTS = 10
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._col = client.collection("alert_markers")
+
+    def claim(self, key: str, payload: dict[str, Any]) -> bool:
+        ref = self._col.document(key)
+
+        @firestore.transactional  # type: ignore[misc]
+        def claim_in(transaction: Any) -> bool:
+            snap = ref.get(transaction=transaction)
+            state = (snap.to_dict() or {}).get("state") if snap.exists else None
+            if state == "sent":
+                return False
+            attempts = int((snap.to_dict() or {}).get("attempts", 0)) if snap.exists else 0
+            transaction.set(
+                ref, {"state": "pending", "payload": payload, "attempts": attempts + 1, "updated_at": datetime.now(UTC)}
+            )
+            return True
+
+        return bool(_guard(lambda: claim_in(self._client.transaction())))
+
+    def settle(self, key: str, sent: bool, error: str = "") -> None:
+        _guard(
+            lambda: self._col.document(key).update(
+                {"state": "sent" if sent else "failed", "error": error[:500], "updated_at": datetime.now(UTC)}
+            )
+        )
+
+    def failed(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        query = self._col.where(filter=FieldFilter("state", "==", "failed")).limit(limit)
+        docs = _guard(lambda: list(query.stream(timeout=READ_TIMEOUT)))
+        return [
+            (d.id, (d.to_dict() or {})["payload"])
+            for d in docs
+            if int((d.to_dict() or {}).get("attempts", 0)) < self.MAX_ATTEMPTS
+        ]
+
+
+class FirestorePeople:
+    """Everything Firestore holds about one lead: its lead and profile documents and its links."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+
+    def forget(self, tenant_id: str, lead_id: str) -> int:
+        tenant = self._client.collection("tenants").document(tenant_id)
+        links = (
+            self._client.collection("links")
+            .where(filter=FieldFilter("tenant_id", "==", tenant_id))
+            .where(filter=FieldFilter("lead_id", "==", lead_id))
+        )
+        refs = [d.reference for d in _guard(lambda: list(links.stream(timeout=30)))]
+        refs += [tenant.collection("leads").document(lead_id), tenant.collection("profiles").document(lead_id)]
+        snaps = _guard(lambda: list(self._client.get_all(refs, timeout=30)))
+        existing = [snap.reference for snap in snaps if snap.exists]
+        batch = self._client.batch()
+        for ref in existing:
+            batch.delete(ref)
+        _guard(batch.commit)
+        return len(existing)

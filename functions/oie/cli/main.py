@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,6 +148,28 @@ def warehouse_migrate() -> None:
         click.echo(line)
 
 
+@warehouse.command("looker-link")
+@click.option("--project", help="BigQuery project; default OIE_GCP_PROJECT.")
+@click.option("--dataset", help="BigQuery dataset; default OIE_BQ_DATASET.")
+@click.option("--template", "template_report_id", help="Looker Studio report id to copy.")
+@click.option("--view", "views", multiple=True, help="Only this view (repeatable); default all five.")
+def warehouse_looker_link(
+    project: str | None, dataset: str | None, template_report_id: str | None, views: tuple[str, ...]
+) -> None:
+    """Print a Looker Studio link with one BigQuery data source per analyst view."""
+    from oie.settings import get_settings
+    from oie.warehouse.looker import DEFAULT_VIEWS, report_link
+
+    settings = get_settings()
+    try:
+        link = report_link(
+            project or settings.gcp_project, dataset or settings.bq_dataset, views or DEFAULT_VIEWS, template_report_id
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(link)
+
+
 @cli.group()
 def jobs() -> None:
     """Scheduled jobs."""
@@ -154,15 +177,60 @@ def jobs() -> None:
 
 @jobs.command("run")
 @click.argument("name")
-def jobs_run(name: str) -> None:
-    """Run one registered job now against the configured backends."""
+@click.option("--remote", is_flag=True, help="Ask Cloud Scheduler to run the deployed job now instead.")
+@click.option("--prefix", default="oie", show_default=True, help="The deployment's Terraform `prefix` (with --remote).")
+def jobs_run(name: str, remote: bool, prefix: str) -> None:
+    """Run one registered job now: here against the configured backends, or in the cloud."""
+    from oie.jobs.registry import load_registry
+
+    if name not in load_registry():
+        raise click.UsageError(f"no job {name!r}; registered: {', '.join(load_registry())}")
+    if remote:
+        from oie.jobs.remote import run_remote
+        from oie.settings import get_settings
+
+        settings = get_settings()
+        click.echo(f"asked Cloud Scheduler to run {run_remote(settings.gcp_project, settings.region, prefix, name)}")
+        return
     from oie.jobs.runner import run_job
     from oie.wiring import container
 
     try:
-        click.echo(run_job(name, container()))
+        click.echo(json.dumps(run_job(name, container()), default=str, indent=2))
     except OieError as exc:
         _fail(exc)
+
+
+@jobs.command("status")
+@click.option("--limit", default=20, show_default=True)
+def jobs_status(limit: int) -> None:
+    """The latest job runs from job_runs: status, rows, watermark, error."""
+    from oie.wiring import container
+
+    for run in container().warehouse.query("recent_job_runs", {"limit_rows": limit}):
+        click.echo(
+            f"{run['started_at']:%Y-%m-%d %H:%M:%S} {run['job']:22s} {run['status']:7s} "
+            f"written={run['rows_written']} scanned={run['rows_scanned']} {run['error'] or ''}"
+        )
+
+
+@cli.group()
+def privacy() -> None:
+    """Erasure requests."""
+
+
+@privacy.command("erase")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--email", required=True, help="The person to forget.")
+def privacy_erase(tenant_id: str, email: str) -> None:
+    """Remove one person from Firestore and the warehouse (GDPR erasure), and record it."""
+    from oie.wiring import container
+
+    try:
+        record = container().retention.erase(tenant_id, email)
+    except OieError as exc:
+        _fail(exc)
+    click.echo(f"erased lead {record['lead_id']} (request {record['request_id']}): {record['rows_deleted']}")
 
 
 @cli.group()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from oie.links.csv_import import parse_leads
 from oie.links.service import ImportedLead
+from oie.tenants.models import AlertChannel
 from oie.tenants.service import create_tenant
 from oie.wiring import Container
 
@@ -24,7 +25,12 @@ class DemoSeed:
 
 def seed_demo(app: Container, base_url: str) -> DemoSeed:
     """Create the demo tenant if missing and (re-)import the demo campaign; same ids every run."""
-    if app.tenants.get(DEMO_TENANT) is None:
+    channel = AlertChannel(kind="generic", url=f"{base_url}/_dev/alert-inbox")  # type: ignore[arg-type]
+    existing = app.tenants.get(DEMO_TENANT)
+    if existing is not None and existing.alert_channels != (channel,):
+        # The stack may run on another port than last time: point alerts at this one.
+        app.tenants.put(existing.model_copy(update={"alert_channels": (channel,)}))
+    if existing is None:
         create_tenant(
             app.tenants,
             {
@@ -33,6 +39,7 @@ def seed_demo(app: Container, base_url: str) -> DemoSeed:
                 "allowed_origins": (base_url, base_url.replace("127.0.0.1", "localhost")),
                 "redirect_domains": ("127.0.0.1", "localhost"),
                 "default_landing_url": f"{base_url}/demo/",
+                "alert_channels": (channel,),
             },
             allow_local_secret=True,
         )

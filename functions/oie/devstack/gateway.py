@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html
+import json
 import mimetypes
+from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,30 +35,119 @@ def _page(title: str, body: str) -> Response:
     )
 
 
+def _table(query: str, tenant_id: str, columns: tuple[str, ...]) -> str:
+    rows = container().warehouse.query(query, {"tenant_id": tenant_id, "limit_rows": 100})
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r[c]))}</td>" for c in columns) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def _clicks_page(tenant_id: str) -> Response:
-    rows = container().warehouse.query("recent_clicks", {"tenant_id": tenant_id, "limit_rows": 50})
-    cells = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(r[c]))}</td>"
-            for c in (
-                "clicked_at",
-                "tracking_id",
-                "lead_id",
-                "campaign_id",
-                "is_bot",
-                "bot_reasons",
-                "target_url",
-            )
-        )
-        + "</tr>"
-        for r in rows
-    )
-    head = "".join(f"<th>{c}</th>" for c in ("clicked at", "tracking id", "lead", "campaign", "bot", "why", "sent to"))
+    columns = ("clicked_at", "tracking_id", "lead_id", "campaign_id", "is_bot", "bot_reasons", "target_url")
     return _page(
         "Clicks in the warehouse",
-        f"<p>The latest clicks of tenant <b>{html.escape(tenant_id)}</b>, read from the warehouse "
-        f"table <code>email_clicks</code>.</p><table><tr>{head}</tr>{cells}</table>",
+        f"<p>The latest clicks of tenant <b>{html.escape(tenant_id)}</b>, read from the warehouse table "
+        f"<code>email_clicks</code>.</p>" + _table("recent_clicks", tenant_id, columns),
+    )
+
+
+def _events_page(tenant_id: str) -> Response:
+    columns = (
+        "occurred_at",
+        "event_type",
+        "lead_id",
+        "session_id",
+        "identity_status",
+        "page_path",
+        "company_name",
+        "is_bot",
+        "props",
+    )
+    return _page(
+        "Pixel events in the warehouse",
+        f"<p>The latest events of tenant <b>{html.escape(tenant_id)}</b> from the view "
+        f"<code>events_identified</code> (table <code>events</code>, tied to leads by their tracking id).</p>"
+        + _table("recent_events", tenant_id, columns),
+    )
+
+
+# The demo site's pages; their paths match the default page rules (pricing, product, case studies).
+DEMO_PAGES = ("pricing", "product", "case-studies")
+
+# Alerts the local receiver got, newest last (the dev stack's stand-in for Slack or a CRM).
+ALERT_INBOX: deque[dict[str, Any]] = deque(maxlen=200)
+
+
+def _receive_alert(request: Request) -> Response:
+    from oie.alerts.payload import verify
+    from oie.alerts.service import alert_signing_key
+
+    body = request.get_data()
+    alert = json.loads(body)
+    app = container()
+    tenant = app.tenants.get(str(alert.get("tenant_id", "")))
+    valid = tenant is not None and verify(alert_signing_key(app.secrets, tenant), body, dict(request.headers.items()))
+    ALERT_INBOX.append({"received_at": datetime.now(UTC).isoformat(timespec="seconds"), "signature": valid, **alert})
+    return Response(status=204 if valid else 401)
+
+
+DEMO_JOBS = ("sessionize", "score", "hot_lead_alerts")
+
+
+def _run_jobs() -> Response:
+    """What the scheduler does every few minutes, now: sessions, scores, personalization, alerts."""
+    from oie.jobs.runner import run_job
+
+    app = container()
+    for name in DEMO_JOBS:
+        run_job(name, app)
+    return Response(status=303, headers={"Location": "/_dev/leads"})
+
+
+def _leads_page(tenant_id: str) -> Response:
+    app = container()
+    rows = app.warehouse.query("lead_scores", {"tenant_id": tenant_id, "limit_rows": 100})
+    cells = []
+    for r in rows:
+        lead = app.leads.get(tenant_id, r["lead_id"])
+        who = f"{lead.first_name} {lead.last_name} ({lead.company})" if lead else r["lead_id"]
+        why = ", ".join(
+            f"{k.removesuffix('_points')} {float(r[k]):g}"
+            for k in (
+                "recency_points",
+                "frequency_points",
+                "engagement_points",
+                "high_intent_points",
+                "conversion_points",
+            )
+        )
+        cells.append(
+            f"<tr><td>{html.escape(who)}</td><td><b>{float(r['score']):g}</b></td>"
+            f"<td>{html.escape(r['level'])}</td><td>{html.escape(why)}</td><td>{r['sessions']}</td>"
+            f"<td>{html.escape(str(r['last_activity_at']))}</td></tr>"
+        )
+    return _page(
+        "Lead scores",
+        '<form method="post" action="/_dev/run-jobs"><button>Run sessionize, score and alerts now</button> '
+        "(Cloud Scheduler runs them every 5 and 15 minutes)</form>"
+        f"<p>From <code>lead_profiles</code>: score and its components, so anyone can see why a lead is hot.</p>"
+        "<table><tr><th>lead</th><th>score</th><th>level</th><th>why</th><th>sessions</th><th>last activity</th>"
+        f"</tr>{''.join(cells)}</table>",
+    )
+
+
+def _alerts_page() -> Response:
+    from oie.alerts.payload import describe
+
+    rows = "".join(
+        f"<tr><td>{html.escape(a['received_at'])}</td><td>{'valid' if a['signature'] else 'INVALID'}</td>"
+        f"<td>{html.escape(describe(a))}</td></tr>"
+        for a in reversed(ALERT_INBOX)
+    )
+    return _page(
+        "Hot-lead alerts received",
+        "<p>The local webhook receiver: the demo tenant's alert channel posts here (signed, HMAC-SHA256).</p>"
+        f"<table><tr><th>received</th><th>signature</th><th>alert</th></tr>{rows}</table>",
     )
 
 
@@ -67,10 +159,23 @@ def root_app(index_html: Callable[[], str]) -> WSGIApp:
         path = request.path
         if path == "/":
             return _page("Outbound Intent Engine — local", index_html())
-        if path in ("/demo", "/demo/"):
+        if path in ("/demo", "/demo/", *(f"/demo/{page}" for page in DEMO_PAGES)):
             return Response(_asset("demo.html"), mimetype="text/html")
         if path == "/_dev/clicks":
             return _clicks_page(request.args.get("tenant", "demo"))
+        if path == "/_dev/alert-inbox" and request.method == "POST":
+            return _receive_alert(request)
+        if path == "/_dev/alerts":
+            return _alerts_page()
+        if path == "/_dev/run-jobs" and request.method == "POST":
+            return _run_jobs()
+        if path == "/_dev/leads":
+            return _leads_page(request.args.get("tenant", "demo"))
+        if path == "/_dev/events":
+            return _events_page(request.args.get("tenant", "demo"))
+        if path == "/demo/demo.webm":
+            clip = resources.files("oie.devstack").joinpath("assets", "demo.webm").read_bytes()
+            return Response(clip, mimetype="video/webm")
         if path.startswith("/static/"):
             file = (PIXEL_DIST / path.removeprefix("/static/")).resolve()
             if file.parent == PIXEL_DIST.resolve() and file.is_file():
@@ -95,7 +200,8 @@ def _at_root(function: WSGIApp) -> WSGIApp:
     return app
 
 
-def build_gateway(index_html: Callable[[], str] = lambda: "") -> WSGIApp:
-    """One WSGI app: each Cloud Function at /<name>, the local pages at /."""
+def build_gateway(index_html: Callable[[], str] = lambda: "", extra: dict[str, WSGIApp] | None = None) -> WSGIApp:
+    """One WSGI app: each Cloud Function at /<name>, the local pages at /, and any `extra` mounts."""
     mounts = {f"/{name}": _at_root(functions_framework.create_app(target=name, source=str(MAIN))) for name in FUNCTIONS}
+    mounts.update({path: _at_root(app) for path, app in (extra or {}).items()})
     return DispatcherMiddleware(root_app(index_html), mounts)

@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 import threading
+from importlib import resources
 from pathlib import Path
 from types import FrameType
 
@@ -39,6 +40,9 @@ def stack_environment(port: int, data_dir: Path, firestore_port: int) -> dict[st
         "OIE_GO_BASE_URL": base,
         "OIE_DEFAULT_LANDING_URL": f"{base}/demo/",
         "OIE_TRUSTED_PROXY_HOPS": "0",
+        # One process writes and reads the local warehouse: events are readable at once.
+        "OIE_JOB_SETTLE_SECONDS": "2",
+        "OIE_IP_COMPANY_FILE": str(resources.files("oie.devstack").joinpath("assets", "ip_companies.csv")),
     }
 
 
@@ -53,7 +57,15 @@ def _index(seed: DemoSeed, base: str) -> str:
         f"<ul>{links}</ul></div>"
         f'<div class="step"><b>2. You land on</b> <a href="{base}/demo/">the demo page</a> '
         "with <code>i</code> in the URL.</div>"
-        '<div class="step"><b>3. See the click</b> in the warehouse: '
+        '<div class="step"><b>3. Browse the site</b>: product, pricing, case studies; scroll, click, fill the '
+        "form, play the video. "
+        f'Every event lands in the warehouse: <a href="{base}/_dev/events">events</a>.</div>'
+        '<div class="step"><b>4. Score it</b>: <form method="post" action="/_dev/run-jobs" style="display:inline">'
+        "<button>run sessionize, score and alerts now</button></form> (the scheduler loop runs them every 5 and "
+        f'15 minutes), then see <a href="{base}/_dev/leads">lead scores and why</a> and '
+        f'<a href="{base}/_dev/alerts">the hot-lead alerts received</a>; reload the demo page: it now knows how '
+        "hot you are.</div>"
+        '<div class="step"><b>5. See the click</b> in the warehouse: '
         f'<a href="{base}/_dev/clicks">email_clicks</a>.</div>'
     )
 
@@ -108,6 +120,9 @@ def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
             f"  demo landing page: {base}/demo/\n"
             f"  sample /go link:   {seed.leads[0].tracking_url}\n"
             f"  clicks recorded:   {base}/_dev/clicks\n"
+            f"  events recorded:   {base}/_dev/events\n"
+            f"  lead scores:       {base}/_dev/leads\n"
+            f"  alerts received:   {base}/_dev/alerts\n"
             f"  all demo links:    {data_dir / 'demo-links.csv'}\n"
             f"Press Ctrl-C to stop everything.\n",
             flush=True,

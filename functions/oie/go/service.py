@@ -10,6 +10,7 @@ from oie.errors import BackendUnavailable
 from oie.go import scanners
 from oie.go.cache import ReadThroughCache
 from oie.go.redirect import resolve_target, with_params
+from oie.identity import tokens
 from oie.links.models import TRACKING_ID, Link
 from oie.logs import get_logger
 from oie.ports import ClickSpool, Clock, TenantStore, Warehouse
@@ -45,22 +46,27 @@ class GoService:
     clock: Clock
     default_landing_url: str
     ip_hash_key: bytes
+    token_key: bytes
 
     def click(self, request: ClickRequest) -> str:
         """Record the click durably and return the URL to redirect to (always one)."""
         raw_id = (request.tracking_id or "").strip()
         link = self.links.get(raw_id) if TRACKING_ID.match(raw_id) else None
         tenant = self.tenants.get(link.tenant_id) if link else None
+        visitor_id = None
         if tenant is None:
             tenant = self.tenant_store.find_by_go_host(request.host.split(":")[0]) if request.host else None
         if link and tenant:
             location = resolve_target(str(link.landing_url), request.to, tenant.redirect_domains)
-            location = with_params(location, {"i": link.tracking_id})
+            # The pixel adopts this visitor id; the token proves it came through this link.
+            visitor_id = tokens.new_visitor_id()
+            token = tokens.mint(self.token_key, tenant.tenant_id, link.tracking_id, visitor_id, self.clock.now())
+            location = with_params(location, {"i": link.tracking_id, "oie_t": token})
         elif tenant:
             location = resolve_target(str(tenant.default_landing_url), request.to, tenant.redirect_domains)
         else:
             location = self.default_landing_url
-        self._record(request, raw_id, link, tenant, location)
+        self._record(request, raw_id, link, tenant, location, visitor_id)
         return location
 
     def _record(
@@ -70,6 +76,7 @@ class GoService:
         link: Link | None,
         tenant: Tenant | None,
         location: str,
+        visitor_id: str | None,
     ) -> None:
         verdict = scanners.classify(request.method, request.user_agent, request.client_ip)
         click_id = uuid.uuid4().hex
@@ -80,6 +87,7 @@ class GoService:
             "is_known_link": link is not None,
             "lead_id": link.lead_id if link else None,
             "campaign_id": link.campaign_id if link else None,
+            "visitor_id": visitor_id,
             "clicked_at": self.clock.now(),
             "method": request.method.upper()[:8],
             "target_url": location[:2048],

@@ -33,7 +33,10 @@ def handle(request: Request) -> Response:
     try:
         result = run_job(body.job, container())
     except OieError as exc:
-        log.error("job failed", extra={"job": body.job, "error": exc.message})
         return error_response(exc)
+    except Exception:
+        # Cloud Scheduler retries a 5xx; the run is already recorded as failed in job_runs.
+        log.exception("job crashed", extra={"job": body.job})
+        return json_response({"error": {"code": "job_failed", "message": f"{body.job} failed"}}, status=500)
     log.info("job ran", extra={"job": body.job, **result})
     return json_response({"job": body.job, **result})

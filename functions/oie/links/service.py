@@ -13,11 +13,13 @@ from oie.go.redirect import is_allowed_url
 from oie.links import ids
 from oie.links.csv_import import ParsedCsv
 from oie.links.models import Campaign, LeadRecord, Link
+from oie.personalize.service import initial_profile
 from oie.ports import (
     CampaignStore,
     Clock,
     LeadStore,
     LinkStore,
+    ProfileStore,
     SecretResolver,
     TenantStore,
     Warehouse,
@@ -47,6 +49,7 @@ class CampaignImporter:
     campaigns: CampaignStore
     links: LinkStore
     leads: LeadStore
+    profiles: ProfileStore
     warehouse: Warehouse
     secrets: SecretResolver
     clock: Clock
@@ -92,6 +95,10 @@ class CampaignImporter:
             result.collisions += collisions
             pairs = [(link.lead_id, lead) for link, lead in zip(links, chunk, strict=True)]
             self.leads.upsert_many(tenant_id, pairs)
+            self.profiles.upsert_many(
+                tenant_id,
+                [(lead_id, initial_profile(lead.first_name, lead.company, lead.attributes)) for lead_id, lead in pairs],
+            )
             self.warehouse.upsert_rows(
                 "identity_map",
                 [_identity_row(link, lead) for link, lead in zip(links, chunk, strict=True)],

@@ -11,6 +11,15 @@ TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$")
 
 IpMode = Literal["truncate", "hash", "full", "none"]
+PROFILE_FIELDS = (
+    "firstName",
+    "company",
+    "industry",
+    "intentLevel",
+    "intentScore",
+    "viewedPricing",
+    "viewedCaseStudies",
+)
 
 
 def normalise_host(host: str) -> str:
@@ -20,6 +29,21 @@ def normalise_host(host: str) -> str:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
         return host
+
+
+Level = Literal["cold", "warm", "hot", "burning"]
+LEVEL_RANK: dict[str, int] = {"cold": 0, "warm": 1, "hot": 2, "burning": 3}
+
+
+class AlertChannel(BaseModel):
+    """Where hot-lead alerts go: a Slack incoming webhook, or any HTTPS endpoint (n8n, Zapier, a CRM)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["slack", "generic"]
+    url: HttpUrl
+    # Alert when a lead rises to this level or above.
+    min_level: Level = "hot"
 
 
 class Tenant(BaseModel):
@@ -39,6 +63,11 @@ class Tenant(BaseModel):
     ip_mode: IpMode = "truncate"
     # Hosts that serve this tenant's /go links, so an unknown id still finds its tenant.
     go_hosts: tuple[str, ...] = ()
+    # Profile fields /personalize may give a verified visitor's page.
+    personalization_fields: tuple[str, ...] = PROFILE_FIELDS
+    alert_channels: tuple[AlertChannel, ...] = ()
+    # Days events, sessions and clicks are kept (the warehouse's partitions expire at 730).
+    retention_days: int = Field(default=730, ge=1, le=730)
 
     @field_validator("redirect_domains", "go_hosts")
     @classmethod

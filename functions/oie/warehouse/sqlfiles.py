@@ -22,9 +22,10 @@ def sql_dir() -> Path:
 
 
 def schema_files(root: Path | None = None) -> list[Path]:
-    """Schema scripts in the order they apply: tables, then changes, then views."""
-    base = (root or sql_dir()) / "schema"
-    return sorted(base.glob("*.sql"))
+    """What `oie warehouse migrate` applies, in order: `schema/` (tables, additive changes,
+    seed rows), then `views/`, each by file name."""
+    base = root or sql_dir()
+    return [*sorted((base / "schema").glob("*.sql")), *sorted((base / "views").glob("*.sql"))]
 
 
 def split_named(text: str) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Hot-lead alerts: a lead's level rose; tell the tenant's channels, once."""

@@ -1,0 +1,130 @@
+"""hot_lead_alerts: upward level changes -> each tenant channel that wants them, exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from oie.alerts.payload import render, signature_headers
+from oie.errors import BackendUnavailable, InputError
+from oie.jobs.context import JobResult, Window
+from oie.logs import get_logger
+from oie.ports import AlertMarkers, Clock, LeadStore, SecretResolver, TenantStore, Warehouse, WebhookSender
+from oie.tenants.models import LEVEL_RANK, AlertChannel, Tenant
+
+log = get_logger(__name__)
+ATTEMPTS = 3
+
+
+def is_rise(from_level: str | None, to_level: str, channel: AlertChannel) -> bool:
+    """Whether a change crosses up into the channel's level or above."""
+    before = LEVEL_RANK[from_level or "cold"]
+    after = LEVEL_RANK[to_level]
+    return after > before and after >= LEVEL_RANK[channel.min_level]
+
+
+def alert_signing_key(secrets: SecretResolver, tenant: Tenant) -> bytes:
+    """The key a tenant's receivers check alerts with, derived from its own secret."""
+    return hashlib.sha256(b"alerts|" + secrets.resolve(tenant.id_secret_ref)).digest()
+
+
+def alert_key(change_id: str, channel: AlertChannel) -> str:
+    return hashlib.sha256(f"{change_id}|{channel.url}".encode()).hexdigest()[:40]
+
+
+@dataclass
+class HotLeadAlerts:
+    warehouse: Warehouse
+    tenants: TenantStore
+    leads: LeadStore
+    markers: AlertMarkers
+    sender: WebhookSender
+    secrets: SecretResolver
+    clock: Clock
+    backoff: float = 0.5
+
+    def run(self, window: Window) -> JobResult:
+        """Send new crossings, retry earlier failures; the watermark moves on either way."""
+        sent = failed = 0
+        tried: set[str] = set()
+        tenants: dict[str, Tenant | None] = {}
+        for change in self.warehouse.query("level_changes_to_alert", window.params()):
+            tenant = tenants.setdefault(change["tenant_id"], self.tenants.get(change["tenant_id"]))
+            if tenant is None:
+                continue
+            for channel in tenant.alert_channels:
+                if not is_rise(change["from_level"], change["to_level"], channel):
+                    continue
+                payload = {
+                    "tenant_id": tenant.tenant_id,
+                    "channel": channel.model_dump(mode="json"),
+                    "alert": self._alert(change),
+                }
+                key = alert_key(change["change_id"], channel)
+                tried.add(key)
+                if self.markers.claim(key, payload):
+                    ok = self._deliver(key, payload)
+                    sent, failed = sent + ok, failed + (not ok)
+        # Failures of earlier runs get another try; this run's own failures wait for the next.
+        for key, payload in self.markers.failed(limit=100):
+            if key not in tried and self.markers.claim(key, payload):
+                ok = self._deliver(key, payload)
+                sent, failed = sent + ok, failed + (not ok)
+        return JobResult(rows_written=sent, watermark=window.until, details={"sent": sent, "failed": failed})
+
+    def _alert(self, change: dict[str, Any]) -> dict[str, Any]:
+        lead = self.leads.get(change["tenant_id"], change["lead_id"])
+        name = " ".join(p for p in (lead.first_name, lead.last_name) if p) if lead else ""
+        return {
+            "id": change["change_id"],
+            "tenant_id": change["tenant_id"],
+            "lead": {
+                "id": change["lead_id"],
+                "name": name,
+                "email": lead.email if lead else "",
+                "company": lead.company if lead else "",
+            },
+            "from_level": change["from_level"] or "cold",
+            "to_level": change["to_level"],
+            "score": float(change["score"]),
+            "components": {
+                "recency": float(change["recency_points"]),
+                "frequency": float(change["frequency_points"]),
+                "engagement": float(change["engagement_points"]),
+                "high-intent pages": float(change["high_intent_points"]),
+                "conversions": float(change["conversion_points"]),
+            },
+            "changed_at": change["changed_at"].isoformat(),
+        }
+
+    def _deliver(self, key: str, payload: dict[str, Any]) -> bool:
+        """POST with retries and back-off; settle the marker with the outcome."""
+        tenant = self.tenants.get(payload["tenant_id"])
+        channel = AlertChannel.model_validate(payload["channel"])
+        if tenant is None:
+            self.markers.settle(key, sent=False, error="tenant gone")
+            return False
+        signing_key = alert_signing_key(self.secrets, tenant)
+        body = render(channel, payload["alert"])
+        error = ""
+        for attempt in range(ATTEMPTS):
+            headers = signature_headers(signing_key, payload["alert"]["id"], body, int(self.clock.now().timestamp()))
+            try:
+                status = self.sender.post(str(channel.url), body, headers)
+            except InputError as exc:
+                error = exc.message
+                break  # a bad URL will not get better
+            except BackendUnavailable as exc:
+                status, error = 0, exc.message
+            if 200 <= status < 300:
+                self.markers.settle(key, sent=True)
+                return True
+            error = error or f"status {status}"
+            if 400 <= status < 500 and status != 429:
+                break
+            time.sleep(self.backoff * 2**attempt)
+        log.warning("alert not delivered", extra={"alert_key": key, "error": error})
+        self.markers.settle(key, sent=False, error=error)
+        return False

@@ -1,0 +1,1 @@
+"""Who a visitor is: signed identity tokens from /go, checked by /track and /personalize."""

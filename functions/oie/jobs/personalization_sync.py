@@ -1,0 +1,30 @@
+"""sync_personalization: changed lead profiles -> Firestore `profiles`, only showable fields."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from oie.jobs.context import JobResult, Window
+from oie.ports import ProfileStore, Warehouse
+
+
+def profile_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The intent fields a page may show for one scored lead."""
+    return {
+        "intentLevel": row["intent_level"],
+        "intentScore": int(row["intent_score"]),
+        "viewedPricing": bool(row["viewed_pricing"]),
+        "viewedCaseStudies": bool(row["viewed_case_studies"]),
+    }
+
+
+def sync_personalization(warehouse: Warehouse, profiles: ProfileStore, window: Window) -> JobResult:
+    """Copy profiles scored in the window to the personalization cache, in batches per tenant."""
+    rows = warehouse.query("profiles_to_sync", window.params())
+    by_tenant: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for row in rows:
+        by_tenant[row["tenant_id"]].append((row["lead_id"], profile_fields(row)))
+    for tenant_id, items in by_tenant.items():
+        profiles.upsert_many(tenant_id, items)
+    return JobResult(rows_written=len(rows), watermark=window.until, details={"tenants": len(by_tenant)})

@@ -1,0 +1,1 @@
+"""/personalize: a known visitor's whitelisted profile, for the page to greet them."""

@@ -1,0 +1,31 @@
+"""`GET /personalize?tenant=…&vid=…&tok=…`: 200 with the profile (`{}` for unknown visitors)."""
+
+from __future__ import annotations
+
+from flask import Request, Response
+
+from oie.errors import InputError, OieError
+from oie.http import cors_headers, error_response, json_response
+from oie.identity.tokens import VISITOR_ID
+from oie.tenants.models import TENANT_ID
+from oie.wiring import container
+
+
+def handle(request: Request) -> Response:
+    app = container()
+    origin = request.headers.get("Origin")
+    cors = cors_headers(origin, app.origin_tenants.get(origin) is not None if origin else False, "GET")
+    if request.method == "OPTIONS":
+        return Response(status=204 if cors else 403, headers=cors)
+    if request.method != "GET":
+        return Response(status=405, headers={"Allow": "GET, OPTIONS", **cors})
+    tenant_id, visitor_id = request.args.get("tenant", ""), request.args.get("vid", "")
+    try:
+        if not TENANT_ID.match(tenant_id):
+            raise InputError("tenant must be a tenant id", field="tenant")
+        if not VISITOR_ID.match(visitor_id):
+            raise InputError("vid must be 8-64 letters, digits, - or _", field="vid")
+        profile = app.personalize_service.profile(tenant_id, visitor_id, request.args.get("tok"))
+    except OieError as exc:
+        return error_response(exc, cors)
+    return json_response(profile, headers={**cors, "Cache-Control": "private, no-store"})

@@ -1,0 +1,1 @@
+"""Retention and erasure: keeping data no longer than a tenant allows, forgetting a person on request."""

@@ -1,0 +1,184 @@
+"""Accepting a batch: check the tenant and origin, validate each event, enrich, write once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from oie.errors import Forbidden, InputError
+from oie.go import scanners
+from oie.go.cache import ReadThroughCache
+from oie.identity import tokens
+from oie.ports import Clock, CompanyLookup, Warehouse
+from oie.privacy import keep_ip
+from oie.tenants.models import Tenant
+from oie.track.enrich import device_facts, email_hashes
+from oie.track.models import PROPS, BatchIn, EventIn, Rejected
+
+# Retried batches wait in the browser's storage until the next visit; older ones are stale.
+OLDEST_EVENT = timedelta(days=30)
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What the HTTP layer knows about the caller."""
+
+    origin: str | None
+    user_agent: str
+    client_ip: str | None
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+
+
+@dataclass
+class TrackResult:
+    accepted: int
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def _field_path(prefix: str, error: ErrorDetails) -> str:
+    return ".".join([prefix, *(str(p) for p in error["loc"])]) if error["loc"] else prefix
+
+
+def origin_allowed(tenant: Tenant, origin: str | None) -> bool:
+    """Whether the pixel may post for `tenant` from `origin`."""
+    return origin is not None and origin.lower() in tenant.allowed_origins
+
+
+@dataclass
+class TrackService:
+    tenants: ReadThroughCache[Tenant]
+    warehouse: Warehouse
+    clock: Clock
+    companies: CompanyLookup
+    token_key: bytes
+    ip_hash_key: bytes
+
+    def parse(self, body: bytes) -> BatchIn:
+        """The batch envelope, or an InputError naming the field."""
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"body is not JSON: {exc}", field="body") from None
+        try:
+            return BatchIn.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InputError(first["msg"], field=_field_path("batch", first)) from None
+
+    def accept(self, body: bytes, facts: RequestFacts) -> TrackResult:
+        """Store every valid event of a batch; report the rest. Nothing is stored for a foreign origin."""
+        batch = self.parse(body)
+        tenant = self.tenants.get(batch.tenant)
+        if tenant is None or not origin_allowed(tenant, facts.origin):
+            # One answer for both, so a caller cannot probe which tenants exist.
+            raise Forbidden("this origin may not send events for this tenant", field="origin")
+        now = self.clock.now()
+        valid, rejected = self._validate(batch, now)
+        identity = tokens.check(self.token_key, tenant.tenant_id, batch.tok, batch.i, batch.vid, now)
+        request = self._request_columns(tenant, facts)
+        rows = [self._row(tenant, batch, event, props, identity, request, now) for event, props in valid]
+        if rows:
+            self.warehouse.insert_rows("events", rows, id_field="event_id")
+        return TrackResult(accepted=len(rows), rejected=rejected)
+
+    def _validate(self, batch: BatchIn, now: datetime) -> tuple[list[tuple[EventIn, BaseModel]], list[Rejected]]:
+        valid, rejected = [], []
+        oldest, newest = now - OLDEST_EVENT, now + CLOCK_SKEW
+        for index, raw in enumerate(batch.events):
+            prefix = f"events[{index}]"
+            try:
+                event = EventIn.model_validate(raw)
+            except ValidationError as exc:
+                rejected.append(_rejection(index, prefix, exc))
+                continue
+            try:
+                props = PROPS[event.type].model_validate(event.props)
+            except ValidationError as exc:
+                rejected.append(_rejection(index, f"{prefix}.props", exc))
+                continue
+            at = datetime.fromtimestamp(event.ts / 1000, UTC)
+            if not oldest <= at <= newest:
+                rejected.append(
+                    Rejected(
+                        index=index, field=f"{prefix}.ts", message="timestamp is more than 30 days old or in the future"
+                    )
+                )
+                continue
+            valid.append((event, props))
+        return valid, rejected
+
+    def _request_columns(self, tenant: Tenant, facts: RequestFacts) -> dict[str, Any]:
+        """Columns every event of one request shares: device, network, place, bot verdict."""
+        device = device_facts(facts.user_agent)
+        verdict = scanners.classify("POST", facts.user_agent, facts.client_ip)
+        company = self.companies.lookup(facts.client_ip)
+        spider = device.device_type == "bot"
+        return {
+            "user_agent": facts.user_agent[:512],
+            "browser": device.browser,
+            "browser_version": device.browser_version,
+            "os": device.os,
+            "device_type": device.device_type,
+            "ip": keep_ip(facts.client_ip, tenant.ip_mode, self.ip_hash_key),
+            "country": facts.country,
+            "region": facts.region,
+            "city": facts.city,
+            "company_name": company.name if company else None,
+            "company_domain": company.domain if company else None,
+            "is_bot": verdict.is_bot or spider,
+            "bot_reasons": [*verdict.reasons, *(["user_agent:spider"] if spider else [])],
+        }
+
+    def _row(
+        self,
+        tenant: Tenant,
+        batch: BatchIn,
+        event: EventIn,
+        props: BaseModel,
+        identity: tokens.Identity,
+        request: dict[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        stored_props = props.model_dump(exclude={"email"}, exclude_none=True)
+        hashes = email_hashes(getattr(props, "email", None))
+        page = urlsplit(event.url)
+        return {
+            "event_id": f"{batch.vid}.{event.id}",
+            "tenant_id": tenant.tenant_id,
+            "visitor_id": batch.vid,
+            "session_id": batch.sid,
+            "tracking_id": batch.i,
+            "identity_status": identity.status,
+            "event_type": event.type,
+            "occurred_at": datetime.fromtimestamp(event.ts / 1000, UTC),
+            "received_at": now,
+            "page_url": event.url,
+            "page_host": page.hostname or "",
+            "page_path": page.path or "/",
+            "props": json.dumps(stored_props, separators=(",", ":")),
+            "email_sha256": hashes.sha256 if hashes else None,
+            "email_sha1": hashes.sha1 if hashes else None,
+            "email_md5": hashes.md5 if hashes else None,
+            "viewport_width": batch.ctx.vw,
+            "viewport_height": batch.ctx.vh,
+            "screen_width": batch.ctx.sw,
+            "screen_height": batch.ctx.sh,
+            "language": batch.ctx.lang,
+            "tz_offset_min": batch.ctx.tzo,
+            "visit_number": batch.ctx.visit,
+            **request,
+        }
+
+
+def _rejection(index: int, prefix: str, exc: ValidationError) -> Rejected:
+    first = exc.errors()[0]
+    return Rejected(index=index, field=_field_path(prefix, first), message=first["msg"])

@@ -1,0 +1,54 @@
+// The only module that does network I/O: batches to /track, with stored retries.
+import { ls, RETRY } from './util.js'
+
+/** Keeps the newest retry batches within 20 entries and ~50 KB (oldest dropped first). */
+export const bound = (list) => {
+  while (list.length > 20 || JSON.stringify(list).length > 5e4) list.shift()
+  return list
+}
+
+/** Delay before retry number n+1: 5 s, 10 s, 20 s ... capped at an hour. */
+export const backoff = (n) => Math.min(5e3 * 2 ** n, 36e5)
+
+/** Sender for one endpoint: send(body, beacon) and retry() of batches kept from earlier pages. */
+export const transport = (w, url) => {
+  const get = () => {
+    try {
+      return JSON.parse(ls(w, RETRY)) || []
+    } catch (e) {
+      return []
+    }
+  }
+  const put = (list) => ls(w, RETRY, list.length ? JSON.stringify(bound(list)) : null)
+  // Failed attempt number n (0-based): store it, due again after the back-off.
+  const keep = (body, n) => {
+    const list = get()
+    list.push([body, n + 1, Date.now() + backoff(n)])
+    put(list)
+  }
+  const post = (body, n = 0) =>
+    w
+      .fetch(url, {
+        method: 'POST',
+        body,
+        keepalive: true,
+        headers: { 'Content-Type': 'text/plain' },
+      })
+      .then(
+        (r) => (r.status > 499 || r.status == 429) && keep(body, n),
+        () => keep(body, n),
+      )
+  return {
+    send: (body, beacon) => {
+      const nav = w.navigator
+      if (!(beacon && nav.sendBeacon && nav.sendBeacon(url, new Blob([body], { type: 'text/plain' }))))
+        post(body)
+    },
+    retry: () => {
+      const now = Date.now()
+      const list = get()
+      put(list.filter((x) => x[2] > now))
+      for (const x of list) if (x[2] <= now) post(x[0], x[1])
+    },
+  }
+}

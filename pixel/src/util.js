@@ -1,0 +1,74 @@
+// Shared helpers: random ids and the identity store (localStorage first, cookie fallback).
+const ABC = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+export const KEY = 'oie_id'
+export const RETRY = 'oie_retry'
+
+/** Random base62 id (16 chars, ~95 bits) from crypto.getRandomValues. */
+export const rid = (n = 16) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => ABC[b % 62]).join('')
+
+/** Listens with a capturing passive listener whose errors never reach the host page. */
+export const on = (target, type, fn) =>
+  target.addEventListener(type, safe(fn), { capture: true, passive: true })
+
+/** localStorage access that never throws (private modes and sandboxed frames do). */
+export const ls = (w, k, v) => {
+  try {
+    const s = w.localStorage
+    return v === undefined ? s.getItem(k) : v === null ? s.removeItem(k) : s.setItem(k, v)
+  } catch (e) {}
+}
+
+const parse = (s) => {
+  try {
+    const o = JSON.parse(s)
+    if (o && typeof o == 'object') return o
+  } catch (e) {}
+}
+
+/** Reads the stored identity ({vid, i, tok, visit, seen, sid}) or {}. */
+export const load = (w) => {
+  const o = parse(ls(w, KEY))
+  if (o) return o
+  // The cookie (a synchronous read in browsers) only when localStorage has nothing.
+  const m = w.document.cookie.match(/(?:^|; )oie_id=([^;]*)/)
+  return (m && parse(decodeURIComponent(m[1]))) || {}
+}
+
+const cookie = (w, v, age) => {
+  w.document.cookie = `${KEY}=${v};path=/;max-age=${age};samesite=lax${
+    w.location.protocol == 'https:' ? ';secure' : ''
+  }`
+}
+
+/** Writes the identity to localStorage and a 90-day first-party cookie (renewing it). */
+export const save = (w, st) => {
+  const v = JSON.stringify(st)
+  ls(w, KEY, v)
+  cookie(w, encodeURIComponent(v), 7776000)
+}
+
+/** Forgets everything the pixel stored (consent withdrawn). */
+export const clear = (w) => {
+  ls(w, KEY, null)
+  ls(w, RETRY, null)
+  cookie(w, '', 0)
+}
+
+/** True when the visitor opted out (`localStorage.oie_optout = "1"`). */
+export const optout = (w) => ls(w, 'oie_optout') == '1'
+
+/** True when the visitor opted out or the browser sends Global Privacy Control. */
+export const blocked = (w) => optout(w) || w.navigator.globalPrivacyControl === true
+
+/** `data-endpoint`, or the origin of the script's own src. */
+export const endpoint = (s) => (s.dataset.endpoint || new URL(s.src).origin).replace(/\/$/, '')
+
+/** Wraps a callback so that its errors never reach the host page. */
+export const safe =
+  (fn) =>
+  (...a) => {
+    try {
+      return fn(...a)
+    } catch (e) {}
+  }

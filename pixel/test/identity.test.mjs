@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict'
+import { describe, it, mock } from 'node:test'
+import { identify, strip } from '../src/identity.js'
+import { load } from '../src/util.js'
+import { makePage, settle, T0, TOKEN, useFakeTime } from './helpers.mjs'
+
+const stored = (p) => [p.w.localStorage.length, p.d.cookie]
+
+describe('strip', () => {
+  it('drops i and oie_t and keeps every other parameter as written', () => {
+    assert.equal(strip('?a=1&i=ab3f9k2q&b=x%20y&oie_t=v.1.s'), '?a=1&b=x%20y')
+    assert.equal(strip('?i=ab3f9k2q&oie_t=v.1.s'), '')
+    assert.equal(strip(''), '')
+    assert.equal(strip('?ix=1&i'), '?ix=1')
+  })
+})
+
+describe('identify', () => {
+  it('adopts a valid i and keeps the stored visitor id', () => {
+    const st = identify({ vid: 'old' }, '?i=ab3f9k2q')
+    assert.deepEqual(st, { vid: 'old', i: 'ab3f9k2q' })
+  })
+  it('adopts the vid the server signed into the token', () => {
+    const st = identify({ vid: 'old', i: 'zzzzzzzz' }, `?oie_t=${TOKEN}`)
+    assert.equal(st.vid, 'tokVid12345')
+    assert.equal(st.tok, TOKEN)
+    assert.equal(st.i, 'zzzzzzzz')
+  })
+  it('ignores a malformed i or token', () => {
+    const st = identify({}, '?i=no!&oie_t=nodots')
+    assert.equal(st.i, undefined)
+    assert.equal(st.tok, undefined)
+  })
+  it('makes a new random base62 visitor id when none is known', () => {
+    const a = identify({}, '').vid
+    const b = identify({}, '').vid
+    assert.match(a, /^[0-9A-Za-z]{16}$/)
+    assert.notEqual(a, b)
+  })
+  it('replaces a stored i with a different one', () => {
+    assert.equal(identify({ vid: 'v', i: 'aaaaaaaa' }, '?i=bbbbbbbb').i, 'bbbbbbbb')
+  })
+})
+
+describe('identity in the page', () => {
+  useFakeTime()
+
+  it('stores i and token, then cleans the address bar keeping other params and hash', async () => {
+    const p = makePage({ url: `https://site.test/p?x=1&i=ab3f9k2q&oie_t=${TOKEN}#top` })
+    p.start()
+    assert.equal(p.w.location.search, '?x=1')
+    assert.equal(p.w.location.hash, '#top')
+    assert.deepEqual(stored(p), [0, ''], 'nothing is stored during the page load')
+    p.idle()
+    const st = JSON.parse(p.w.localStorage.getItem('oie_id'))
+    assert.equal(st.vid, 'tokVid12345')
+    assert.equal(st.i, 'ab3f9k2q')
+    assert.equal(st.tok, TOKEN)
+    assert.equal(st.visit, 1)
+    assert.match(p.d.cookie, /oie_id=/)
+    mock.timers.tick(10000)
+    const [body] = await p.bodies()
+    assert.equal(body.vid, 'tokVid12345')
+    assert.equal(body.i, 'ab3f9k2q')
+    assert.equal(body.tok, TOKEN)
+    assert.equal(body.events[0].url, 'https://site.test/p?x=1')
+  })
+
+  it('re-identifies a returning visitor from the cookie when localStorage is empty', async () => {
+    const first = makePage({ url: 'https://site.test/?i=ab3f9k2q' })
+    first.start()
+    first.idle()
+    const cookie = first.d.cookie
+    const again = makePage({ url: 'https://site.test/later' })
+    again.d.cookie = cookie.split('; ').find((c) => c.startsWith('oie_id=')) + ';path=/'
+    assert.equal(again.w.localStorage.getItem('oie_id'), null)
+    assert.equal(load(again.w).i, 'ab3f9k2q')
+    again.start()
+    mock.timers.tick(10000)
+    await settle()
+    const [body] = await again.bodies()
+    assert.equal(body.i, 'ab3f9k2q')
+    assert.equal(body.vid, load(first.w).vid)
+  })
+
+  it('sends null i and tok for an unknown visitor', async () => {
+    const p = makePage()
+    p.start()
+    mock.timers.tick(10000)
+    const [body] = await p.bodies()
+    assert.equal(body.i, null)
+    assert.equal(body.tok, null)
+    assert.equal(body.v, 1)
+    assert.equal(body.tenant, 'acme')
+    assert.deepEqual(Object.keys(body.ctx), ['vw', 'vh', 'sw', 'sh', 'dpr', 'lang', 'tzo', 'visit'])
+  })
+})

@@ -1,0 +1,233 @@
+-- The score job: sessions -> lead_profiles. Leads whose sessions changed since the last
+-- run are rescored from all their sessions; every profile's recency is then refreshed to
+-- @now (a lookup on lead_profiles, not on events). Components are kept, so anyone can see
+-- why a lead is hot. Levels that change are stamped, and recorded in lead_level_changes.
+
+-- name: score_leads
+merge lead_profiles as t
+using (
+  with affected as (
+    select distinct tenant_id, lead_id
+    from sessions
+    where updated_at > @since and updated_at <= @until and lead_id is not null
+  ),
+
+  facts as (
+    select
+      s.tenant_id,
+      s.lead_id,
+      count(*) as sessions,
+      sum(s.pageviews) as pageviews,
+      sum(s.active_s) / 60.0 as active_minutes,
+      sum(s.scroll_milestones) as scroll_milestones,
+      sum(s.pricing_views) as pricing_views,
+      sum(s.case_study_views) as case_study_views,
+      sum(s.product_views) as product_views,
+      sum(s.forms_submitted) as forms_submitted,
+      sum(s.videos_completed) as videos_completed,
+      min(s.session_start) as first_seen_at,
+      max(s.session_end) as last_activity_at
+    from sessions as s
+    inner join affected as a on a.tenant_id = s.tenant_id and a.lead_id = s.lead_id
+    group by s.tenant_id, s.lead_id
+  ),
+
+  config as (
+    select f.tenant_id, coalesce(own.tenant_id, '*') as config_of
+    from (select distinct tenant_id from facts) as f
+    left join scoring_config as own on own.tenant_id = f.tenant_id
+  ),
+
+  components as (
+    select
+      f.*,
+      case
+        when timestamp_diff(@now, f.last_activity_at, hour) < 24 then c.recency_24h
+        when timestamp_diff(@now, f.last_activity_at, hour) < 72 then c.recency_3d
+        when timestamp_diff(@now, f.last_activity_at, hour) < 168 then c.recency_7d
+        when timestamp_diff(@now, f.last_activity_at, hour) < 336 then c.recency_14d
+        when timestamp_diff(@now, f.last_activity_at, hour) < 720 then c.recency_30d
+        else c.recency_older
+      end as recency_points,
+      least(c.frequency_cap, f.sessions * c.per_session) as frequency_points,
+      least(
+        c.engagement_cap,
+        f.pageviews * c.per_pageview + f.active_minutes * c.per_active_minute
+        + f.scroll_milestones * c.per_scroll_milestone
+      ) as engagement_points,
+      least(
+        c.high_intent_cap,
+        f.pricing_views * c.per_pricing_view + f.case_study_views * c.per_case_study_view
+        + f.product_views * c.per_product_view
+      ) as high_intent_points,
+      least(c.conversion_cap, f.forms_submitted * c.per_form_submit + f.videos_completed * c.per_video_complete)
+        as conversion_points,
+      c.score_cap,
+      c.burning_min,
+      c.hot_min,
+      c.warm_min
+    from facts as f
+    inner join config as k on k.tenant_id = f.tenant_id
+    inner join scoring_config as c on c.tenant_id = k.config_of
+  ),
+
+  scored as (
+    select
+      *,
+      round(
+        least(score_cap, recency_points + frequency_points + engagement_points + high_intent_points + conversion_points),
+        1
+      ) as score
+    from components
+  ),
+
+  final as (
+    select
+      *,
+      case
+        when score >= burning_min then 'burning'
+        when score >= hot_min then 'hot'
+        when score >= warm_min then 'warm'
+        else 'cold'
+      end as level
+    from scored
+  )
+
+  select * from final
+) as s
+on t.tenant_id = s.tenant_id and t.lead_id = s.lead_id
+when matched then update set
+  sessions = s.sessions, pageviews = s.pageviews, active_minutes = s.active_minutes,
+  scroll_milestones = s.scroll_milestones, pricing_views = s.pricing_views, case_study_views = s.case_study_views,
+  product_views = s.product_views, forms_submitted = s.forms_submitted, videos_completed = s.videos_completed,
+  first_seen_at = s.first_seen_at, last_activity_at = s.last_activity_at, recency_points = s.recency_points,
+  frequency_points = s.frequency_points, engagement_points = s.engagement_points,
+  high_intent_points = s.high_intent_points, conversion_points = s.conversion_points, score = s.score,
+  previous_level = case when s.level != t.level then t.level else t.previous_level end,
+  level_changed_at = case when s.level != t.level then @now else t.level_changed_at end,
+  level = s.level, scored_at = @now
+when not matched then insert (
+  tenant_id, lead_id, sessions, pageviews, active_minutes, scroll_milestones, pricing_views, case_study_views,
+  product_views, forms_submitted, videos_completed, first_seen_at, last_activity_at, recency_points,
+  frequency_points, engagement_points, high_intent_points, conversion_points, score, level, previous_level,
+  level_changed_at, scored_at
+) values (
+  s.tenant_id, s.lead_id, s.sessions, s.pageviews, s.active_minutes, s.scroll_milestones, s.pricing_views,
+  s.case_study_views, s.product_views, s.forms_submitted, s.videos_completed, s.first_seen_at, s.last_activity_at,
+  s.recency_points, s.frequency_points, s.engagement_points, s.high_intent_points, s.conversion_points, s.score,
+  s.level, null, @now, @now
+);
+
+-- name: score_refresh_recency
+-- Recency decays with time alone: move every profile whose recency band changed by @now.
+merge lead_profiles as t
+using (
+  with config as (
+    select p.tenant_id, p.lead_id, coalesce(own.tenant_id, '*') as config_of
+    from lead_profiles as p
+    left join scoring_config as own on own.tenant_id = p.tenant_id
+  ),
+
+  recency as (
+    select
+      p.tenant_id,
+      p.lead_id,
+      case
+        when timestamp_diff(@now, p.last_activity_at, hour) < 24 then c.recency_24h
+        when timestamp_diff(@now, p.last_activity_at, hour) < 72 then c.recency_3d
+        when timestamp_diff(@now, p.last_activity_at, hour) < 168 then c.recency_7d
+        when timestamp_diff(@now, p.last_activity_at, hour) < 336 then c.recency_14d
+        when timestamp_diff(@now, p.last_activity_at, hour) < 720 then c.recency_30d
+        else c.recency_older
+      end as recency_points,
+      p.frequency_points + p.engagement_points + p.high_intent_points + p.conversion_points as other_points,
+      p.recency_points as old_recency,
+      c.score_cap,
+      c.burning_min,
+      c.hot_min,
+      c.warm_min
+    from lead_profiles as p
+    inner join config as k on k.tenant_id = p.tenant_id and k.lead_id = p.lead_id
+    inner join scoring_config as c on c.tenant_id = k.config_of
+  ),
+
+  final as (
+    select
+      tenant_id,
+      lead_id,
+      recency_points,
+      round(least(score_cap, recency_points + other_points), 1) as score,
+      case
+        when round(least(score_cap, recency_points + other_points), 1) >= burning_min then 'burning'
+        when round(least(score_cap, recency_points + other_points), 1) >= hot_min then 'hot'
+        when round(least(score_cap, recency_points + other_points), 1) >= warm_min then 'warm'
+        else 'cold'
+      end as level
+    from recency
+    where recency_points != old_recency
+  )
+
+  select * from final
+) as s
+on t.tenant_id = s.tenant_id and t.lead_id = s.lead_id
+when matched then update set
+  recency_points = s.recency_points,
+  score = s.score,
+  previous_level = case when s.level != t.level then t.level else t.previous_level end,
+  level_changed_at = case when s.level != t.level then @now else t.level_changed_at end,
+  level = s.level,
+  scored_at = @now;
+
+-- name: score_record_level_changes
+-- One row per level change stamped by this run (change_id makes a re-run add nothing).
+merge lead_level_changes as t
+using (
+  select
+    concat(tenant_id, ':', lead_id, ':', level, ':', cast(unix_millis(level_changed_at) as string)) as change_id,
+    tenant_id,
+    lead_id,
+    previous_level as from_level,
+    level as to_level,
+    score,
+    level_changed_at as changed_at
+  from lead_profiles
+  where level_changed_at = @now
+) as s
+on t.change_id = s.change_id
+when not matched then insert (change_id, tenant_id, lead_id, from_level, to_level, score, changed_at)
+values (s.change_id, s.tenant_id, s.lead_id, s.from_level, s.to_level, s.score, s.changed_at);
+
+-- name: profiles_to_sync
+-- Profiles scored since the last sync, as personalization may show them.
+select
+  tenant_id,
+  lead_id,
+  level as intent_level,
+  cast(round(score) as int64) as intent_score,
+  pricing_views > 0 as viewed_pricing,
+  case_study_views > 0 as viewed_case_studies
+from lead_profiles
+where scored_at > @since and scored_at <= @until;
+
+-- name: level_changes_to_alert
+-- Upward level changes since the last alert run, with what made the lead hot.
+select
+  c.change_id,
+  c.tenant_id,
+  c.lead_id,
+  c.from_level,
+  c.to_level,
+  c.score,
+  c.changed_at,
+  p.recency_points,
+  p.frequency_points,
+  p.engagement_points,
+  p.high_intent_points,
+  p.conversion_points,
+  p.sessions,
+  p.pricing_views,
+  p.last_activity_at
+from lead_level_changes as c
+inner join lead_profiles as p on p.tenant_id = c.tenant_id and p.lead_id = c.lead_id
+where c.changed_at > @since and c.changed_at <= @until
+order by c.changed_at;

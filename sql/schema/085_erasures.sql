@@ -1,0 +1,12 @@
+-- erasures: one row per completed erasure request (GDPR): whose (the email's sha256,
+-- never the email), when asked, when done, and how many rows each table lost.
+create table if not exists erasures (
+  request_id string not null,
+  tenant_id string not null,
+  email_sha256 string not null,
+  lead_id string,
+  requested_at timestamp not null,
+  completed_at timestamp not null,
+  rows_deleted json
+)
+cluster by tenant_id;

@@ -1,0 +1,36 @@
+"""`make bench`: run every benchmark module here (bench_*.py) and print one report.
+
+Benchmarks, not tests: they assert nothing about time. Figures are medians and
+percentiles from one run; the machine is shared and noisy, so compare ratios within a run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # the repo root, for `tests.*`
+
+
+def main() -> int:
+    only = set(sys.argv[1:])
+    results = {}
+    for path in sorted(HERE.glob("bench_*.py")):
+        name = path.stem.removeprefix("bench_")
+        if only and name not in only:
+            continue
+        module = importlib.import_module(f"tests.bench.{path.stem}")
+        print(f"\n== {name} ==", flush=True)
+        results[name] = module.run()
+    out = HERE.parents[1] / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nall figures: {out / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

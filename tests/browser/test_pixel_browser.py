@@ -1,0 +1,152 @@
+"""The pixel in real headless Chromium: what a visit sends, personalization, sessions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.conftest import Capture
+
+pytestmark = pytest.mark.browser
+
+TOKEN = "tokVid123456.ab3f9k2q.1767225600.AbC-_9sig"
+EMAIL = "ada@example.com"
+READY = "typeof window.oie === 'function' && !window.oie.q"
+
+
+def _types(events: list[dict[str, Any]]) -> list[str]:
+    return [event["type"] for event in events]
+
+
+def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [event for event in events if event["type"] == kind]
+
+
+def _set_visibility(page: Page, state: str) -> None:
+    # Headless Chromium never hides a page by itself (no window manager), so this one
+    # step overrides the state and fires the real event; everything else is real input.
+    page.evaluate(
+        """(state) => {
+          Object.defineProperty(document, 'visibilityState', { value: state, configurable: true })
+          document.dispatchEvent(new Event('visibilitychange'))
+        }""",
+        state,
+    )
+
+
+def test_a_visit_sends_every_event_with_one_identity(page: Page, server: tuple[str, Capture], video_url: str) -> None:
+    base, capture = server
+    page.goto(f"{base}/fixtures/landing.html?utm_source=mail&i=ab3f9k2q&oie_t={TOKEN}#top")
+    page.wait_for_function(READY)
+    assert page.evaluate("location.search + location.hash") == "?utm_source=mail#top"
+
+    page.mouse.move(100, 100)
+    page.mouse.wheel(0, 5000)
+    page.wait_for_function("window.scrollY > 2000")
+    page.wait_for_timeout(300)  # the pixel measures scroll depth at most every 100 ms
+    page.click("#cta")
+
+    page.evaluate("(src) => { const v = document.getElementById('clip'); v.src = src }", video_url)
+    page.wait_for_function("document.getElementById('clip').readyState >= 1")
+    page.evaluate("document.getElementById('clip').play()")
+    page.wait_for_function("document.getElementById('clip').ended", timeout=10_000)
+
+    _set_visibility(page, "hidden")
+    capture.wait_for(lambda events: "visibility" in _types(events))
+    _set_visibility(page, "visible")
+
+    page.fill("input[name=full_name]", "Ada Lovelace")
+    page.fill("input[name=email]", EMAIL)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/fixtures/blank.html")
+    capture.wait_for(lambda events: "form_submit" in _types(events))
+
+    events = capture.events()
+    types = _types(events)
+    for kind in ("pageview", "custom", "scroll", "click", "form_start", "form_submit"):
+        assert kind in types, kind
+    assert [e["props"]["depth"] for e in _of(events, "scroll")] == [25, 50, 75, 90, 100]
+    assert [e["props"]["state"] for e in _of(events, "visibility")][:2] == ["hidden", "visible"]
+    assert _of(events, "custom")[0]["props"] == {"name": "queued", "from": "snippet"}
+
+    clicks = [(e["props"]["el_id"], e["props"]["text"], e["props"]["cta"]) for e in _of(events, "click")]
+    assert clicks == [("cta", "Book a demo", True), ("", "Sign up", True)]
+
+    video = [(e["props"]["action"], e["props"].get("pct")) for e in _of(events, "video")]
+    assert video[0] == ("play", None)
+    assert [pct for action, pct in video if action == "progress"] == [25, 50, 75]
+    assert ("complete", None) in video
+
+    (submit,) = _of(events, "form_submit")
+    assert submit["props"] == {
+        "form_id": "signup",
+        "form_name": "signup",
+        "fields": ["full_name", "email"],
+        "email": EMAIL,
+    }
+    pageview = events[0]
+    assert pageview["type"] == "pageview"
+    assert pageview["url"] == f"{base}/fixtures/landing.html?utm_source=mail"
+    assert pageview["props"]["spa"] is False
+
+    assert len({e["id"] for e in events}) == len(events)
+    with capture.lock:
+        bodies = list(capture.tracks)
+        content_types = list(capture.content_types)
+    assert {(b["vid"], b["sid"], b["i"], b["tok"]) for b in bodies} == {
+        ("tokVid123456", bodies[0]["sid"], "ab3f9k2q", TOKEN)
+    }
+    assert all(ct.startswith("text/plain") for ct in content_types)
+    raw = json.dumps(bodies)
+    assert raw.count(EMAIL) == 1  # only in form_submit
+    assert "Ada Lovelace" not in raw
+
+
+def test_personalization_fills_the_name_as_text(page: Page, server: tuple[str, Capture]) -> None:
+    base, capture = server
+    page.goto(f"{base}/fixtures/personalize.html?oie_t={TOKEN}")
+    page.wait_for_function("window.profile !== undefined")
+
+    assert page.text_content("#name") == "Ada"
+    assert page.text_content("#company") == "<b>Acme</b>"
+    assert page.locator("#company b").count() == 0
+    assert page.text_content("#title") == "friend"
+    assert page.is_visible("#hot")
+    assert page.is_hidden("#pricing")
+    assert page.evaluate("document.documentElement.classList.contains('oie-p')") is False
+    assert capture.personalize[0] == {"tenant": ["acme"], "vid": ["tokVid123456"], "tok": [TOKEN]}
+
+
+def test_a_visit_after_30_idle_minutes_is_a_new_session(page: Page, server: tuple[str, Capture]) -> None:
+    base, capture = server
+    page.goto(f"{base}/fixtures/landing.html?i=ab3f9k2q")
+    page.wait_for_function(READY)
+    page.goto(f"{base}/fixtures/blank.html")  # pagehide sends the first visit's events
+    capture.wait_for(lambda events: "pageview" in _types(events))
+    with capture.lock:
+        first = capture.tracks[0]
+
+    page.evaluate(
+        """() => {
+          const st = JSON.parse(localStorage.getItem('oie_id'))
+          st.seen -= 31 * 60 * 1000
+          localStorage.setItem('oie_id', JSON.stringify(st))
+        }"""
+    )
+    capture.clear()
+    page.goto(f"{base}/fixtures/landing.html")
+    page.wait_for_function(READY)
+    page.goto(f"{base}/fixtures/blank.html")
+    capture.wait_for(lambda events: "return_visit" in _types(events))
+
+    with capture.lock:
+        second = capture.tracks[0]
+    assert second["sid"] != first["sid"]
+    assert (second["vid"], second["i"]) == (first["vid"], "ab3f9k2q")
+    assert second["ctx"]["visit"] == 2
+    (visit,) = _of(second["events"], "return_visit")
+    assert visit["props"]["visit"] == 2
+    assert visit["props"]["last_seen_ms"] < visit["ts"] - 30 * 60 * 1000
