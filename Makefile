@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest pixel pixel-test chromium infra-check bench requirements clean
+.PHONY: run test lint typecheck pytest pixel pixel-test chromium tasks-emulator infra-check bench requirements clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy functions
 
-pytest: $(STAMP)
+pytest: $(STAMP) tasks-emulator
 	$(BIN)/python -m pytest -q
 
 pixel/node_modules/.package-lock.json: pixel/package-lock.json
@@ -44,6 +44,10 @@ pixel-test: pixel
 chromium:
 	bash tests/browser/ensure_chromium.sh
 
+# The Cloud Tasks gRPC emulator, in a virtual environment of its own (it pins an old protobuf).
+tasks-emulator:
+	bash tests/tasks_emulator/ensure.sh
+
 infra-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
@@ -55,4 +59,4 @@ requirements: $(STAMP)
 	$(BIN)/oie dev requirements
 
 clean:
-	rm -rf $(VENV) .venv-checkov pixel/node_modules pixel/dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .venv-tasks-emulator pixel/node_modules pixel/dist .pytest_cache .mypy_cache .ruff_cache

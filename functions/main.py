@@ -41,25 +41,25 @@ def personalize(request: Request) -> Response:
 @functions_framework.http
 def outcomes(request: Request) -> Response:
     """Outcome API and admin pages."""
-    from oie.http import not_implemented
+    from oie.outcomes.http import handle
 
-    return not_implemented("outcomes")
+    return handle(request)
 
 
 @functions_framework.http
 def webhooks(request: Request) -> Response:
     """SendGrid event webhooks and inbound replies."""
-    from oie.http import not_implemented
+    from oie.webhooks.http import handle
 
-    return not_implemented("webhooks")
+    return handle(request)
 
 
 @functions_framework.http
 def campaign_step(request: Request) -> Response:
     """Run one due step of one contact's campaign (called by Cloud Tasks)."""
-    from oie.http import not_implemented
+    from oie.campaigns.http import handle
 
-    return not_implemented("campaign_step")
+    return handle(request)
 
 
 @functions_framework.http

@@ -3,21 +3,37 @@
 locals {
   # Composite indexes the code's queries need.
   firestore_indexes = {
-    # drain_click_spool reads one tenant's spooled clicks, oldest first.
-    spooled_clicks_by_tenant = {
-      collection = "spooled_clicks"
+    # campaign_requeue finds due scheduled actions across tenants (collection group).
+    scheduled_actions_due = {
+      collection  = "scheduled_actions"
+      query_scope = "COLLECTION_GROUP"
       fields = [
-        { path = "tenant_id", order = "ASCENDING" },
-        { path = "created_at", order = "ASCENDING" },
+        { path = "status", order = "ASCENDING" },
+        { path = "due_at", order = "ASCENDING" },
       ]
     }
+    # An erasure request (oie privacy erase) finds one lead's tracking links.
+    links_by_tenant_lead = {
+      collection = "links"
+      fields = [
+        { path = "tenant_id", order = "ASCENDING" },
+        { path = "lead_id", order = "ASCENDING" },
+      ]
+    }
+  }
+
+  # Fields queried across every tenant's subcollection (collection group): an inbound reply
+  # is matched to its message by the Reply-To token, or by In-Reply-To / References.
+  firestore_group_fields = {
+    outbound_messages_reply_token    = { collection = "outbound_messages", field = "reply_token" }
+    outbound_messages_rfc_message_id = { collection = "outbound_messages", field = "rfc_message_id" }
   }
 
   # Collection group -> timestamp field after which Firestore deletes the document.
   # Only for data that is disposable by design: de-dup markers and rate-limit buckets.
   firestore_ttl_fields = {
-    dedup_markers = "expires_at"
-    rate_buckets  = "expires_at"
+    rate_buckets       = "expires_at"
+    webhook_event_keys = "expire_at"
   }
 }
 
@@ -42,7 +58,7 @@ resource "google_firestore_index" "composite" {
   project     = var.project_id
   database    = google_firestore_database.this.name
   collection  = each.value.collection
-  query_scope = "COLLECTION"
+  query_scope = try(each.value.query_scope, "COLLECTION")
 
   dynamic "fields" {
     for_each = each.value.fields
@@ -65,4 +81,20 @@ resource "google_firestore_field" "ttl" {
 
   # Nobody queries by expiry; skipping its single-field index avoids a write hotspot.
   index_config {}
+}
+
+resource "google_firestore_field" "group_index" {
+  for_each = local.firestore_group_fields
+
+  project    = var.project_id
+  database   = google_firestore_database.this.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
 }

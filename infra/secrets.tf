@@ -5,8 +5,9 @@ locals {
   # Settings refuses placeholder secrets when OIE_ENV=prod and every function builds Settings,
   # so every function mounts every secret. Values are added by ops (see README), not here.
   secrets = {
-    OIE_SENDGRID_API_KEY  = "SendGrid API key used to send campaign emails and alerts."
-    OIE_TOKEN_SIGNING_KEY = "Key that signs the engine's own tokens (admin sessions, visitor tokens)."
+    OIE_INBOUND_PARSE_TOKEN = "Token in the SendGrid Inbound Parse URL; the only proof an inbound reply came from SendGrid."
+    OIE_SENDGRID_API_KEY    = "SendGrid API key used to send campaign emails and alerts."
+    OIE_TOKEN_SIGNING_KEY   = "Key that signs the engine's own tokens (admin sessions, visitor tokens, unsubscribe links)."
   }
 
   function_secret_pairs = {

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     gcp_project: str = "oie-local"
     region: str = "europe-west1"
     firestore_database: str = "(default)"
+    # In local development, where the CLI finds the emulator `make run` started (unless
+    # FIRESTORE_EMULATOR_HOST says otherwise); never used outside env=local.
+    local_firestore_emulator: str = "127.0.0.1:8681"
 
     warehouse: Literal["bigquery", "duckdb"] = "duckdb"
     bq_dataset: str = "oie"
@@ -51,7 +54,12 @@ class Settings(BaseSettings):
     # CSV of `cidr,name,domain` rows for IP -> company enrichment on /track (optional).
     ip_company_file: Path | None = None
 
+    # Webhook requests older than this are refused (replays); SendGrid stamps each delivery.
+    webhook_max_age_seconds: int = Field(default=600, ge=30, le=86_400)
+
     sendgrid_api_key: SecretStr = SecretStr("local-dev-only")
+    # SendGrid Inbound Parse cannot sign its posts: its URL carries this token instead.
+    inbound_parse_token: SecretStr = SecretStr("local-dev-only")
     token_signing_key: SecretStr = SecretStr("local-dev-only")
 
     @model_validator(mode="after")

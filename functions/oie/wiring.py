@@ -7,6 +7,7 @@ touches (a warm `go` instance never imports SendGrid or BigQuery jobs code).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -14,11 +15,15 @@ from typing import TYPE_CHECKING, Any
 from oie.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from oie.adapters.firestore_outcomes import FirestoreOutcomes
     from oie.alerts.service import HotLeadAlerts
     from oie.go.cache import ReadThroughCache
     from oie.go.service import GoService
     from oie.links.models import Link
     from oie.links.service import CampaignImporter
+    from oie.outcomes.auth import Sessions
+    from oie.outcomes.ports import ApiKeyStore
+    from oie.outcomes.service import OutcomesService
     from oie.personalize.service import PersonalizeService
     from oie.ports import (
         CampaignStore,
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
         Warehouse,
     )
     from oie.retention.service import Retention
+    from oie.suppressions.store import SuppressionStore
     from oie.tenants.models import Tenant
     from oie.track.service import TrackService
 
@@ -51,6 +57,10 @@ class Container:
     @cached_property
     def firestore(self) -> Any:
         from oie.adapters.firestore_store import make_client
+
+        if self.settings.env == "local":
+            # A local CLI talks to the local stack's emulator, never to a real project.
+            os.environ.setdefault("FIRESTORE_EMULATOR_HOST", self.settings.local_firestore_emulator)
 
         return make_client(self.settings.gcp_project, self.settings.firestore_database)
 
@@ -236,6 +246,133 @@ class Container:
             tenants=self.tenants,
             people=FirestorePeople(self.firestore),
             secrets=self.secrets,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def suppressions(self) -> SuppressionStore:
+        from oie.suppressions.store import FirestoreSuppressions
+
+        return FirestoreSuppressions(self.firestore)
+
+    # -- outcomes (issue 5): add its adapters and services below this line --
+    @cached_property
+    def outcome_store(self) -> FirestoreOutcomes:
+        from oie.adapters.firestore_outcomes import FirestoreOutcomes
+
+        return FirestoreOutcomes(self.firestore)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyStore:
+        from oie.adapters.firestore_outcomes import FirestoreApiKeys
+
+        return FirestoreApiKeys(self.firestore)
+
+    @cached_property
+    def outcomes_service(self) -> OutcomesService:
+        from oie.outcomes.service import OutcomesService
+
+        return OutcomesService(
+            store=self.outcome_store, warehouse=self.warehouse, profiles=self.profiles, clock=self.clock
+        )
+
+    @cached_property
+    def admin_sessions(self) -> Sessions:
+        from oie.outcomes.auth import Sessions
+
+        return Sessions(self.derived_key("admin-session"))
+
+    # -- campaigns (issue 6: plans, engine, sending): add below this line --
+
+    @cached_property
+    def campaign_senders(self) -> Any:
+        """Sender identities, sending limits and IP warm-up pools (oie.campaigns.ports.SenderStore)."""
+        from oie.campaigns.firestore import FirestoreSenders
+
+        return FirestoreSenders(self.firestore)
+
+    @cached_property
+    def campaign_service(self) -> Any:
+        """oie.campaigns.service.CampaignService on Firestore, the task queue and the mailer."""
+        from oie.campaigns import firestore as stores
+        from oie.campaigns.sending import Links
+        from oie.campaigns.service import CampaignService
+
+        return CampaignService(
+            states=stores.FirestoreCampaignStates(self.firestore),
+            plans=stores.FirestorePlanVersions(self.firestore),
+            senders=self.campaign_senders,
+            limiter=stores.FirestoreRateLimiter(self.firestore),
+            messages=stores.FirestoreOutboundMessages(self.firestore),
+            contacts=stores.FirestoreContactSource(self.firestore),
+            tenants=self.tenant_cache,
+            suppressions=self.suppressions,
+            tasks=self.tasks,
+            warehouse=self.warehouse,
+            mailer=self.mailer,
+            clock=self.clock,
+            links=Links(
+                go_base_url=str(self.settings.go_base_url),
+                functions_base_url=str(self.settings.functions_base_url),
+                unsubscribe_key=self.derived_key("unsubscribe"),
+            ),
+            message_key=self.derived_key("message"),
+            message_id_header=self.settings.mailer == "sendgrid",
+        )
+
+    # -- webhooks (issue 6: SendGrid events, inbound replies, unsubscribes): add below this line --
+
+    @cached_property
+    def webhook_markers(self) -> Any:  # oie.webhooks.store.EventMarkers
+        from oie.webhooks.store import FirestoreEventMarkers
+
+        return FirestoreEventMarkers(self.firestore)
+
+    @cached_property
+    def outbound_messages(self) -> Any:  # oie.webhooks.store.OutboundMessages
+        from oie.webhooks.store import FirestoreOutboundMessages
+
+        return FirestoreOutboundMessages(self.firestore)
+
+    @cached_property
+    def event_webhooks(self) -> Any:  # oie.webhooks.events.EventWebhooks
+        from oie.webhooks.events import EventWebhooks
+
+        return EventWebhooks(
+            tenants=self.tenant_cache,
+            markers=self.webhook_markers,
+            outbound=self.outbound_messages,
+            warehouse=self.warehouse,
+            tasks=self.tasks,
+            suppressions=self.suppressions,
+            clock=self.clock,
+            max_age_seconds=self.settings.webhook_max_age_seconds,
+            ip_hash_key=self.derived_key("ip"),
+        )
+
+    @cached_property
+    def inbound_replies(self) -> Any:  # oie.webhooks.inbound.InboundReplies
+        from oie.webhooks.inbound import InboundReplies
+
+        return InboundReplies(
+            tenants=self.tenant_cache,
+            outbound=self.outbound_messages,
+            markers=self.webhook_markers,
+            warehouse=self.warehouse,
+            tasks=self.tasks,
+            clock=self.clock,
+            parse_token=self.settings.inbound_parse_token.get_secret_value(),
+        )
+
+    @cached_property
+    def unsubscribes(self) -> Any:  # oie.webhooks.unsubscribe.Unsubscribes
+        from oie.webhooks.unsubscribe import Unsubscribes
+
+        return Unsubscribes(
+            key=self.derived_key("unsubscribe"),
+            suppressions=self.suppressions,
+            warehouse=self.warehouse,
+            tasks=self.tasks,
             clock=self.clock,
         )
 

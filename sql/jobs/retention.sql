@@ -47,3 +47,15 @@ delete from visitor_leads where tenant_id = @tenant_id and lead_id = @lead_id;
 
 -- name: erase_identity_map
 delete from identity_map where tenant_id = @tenant_id and (lead_id = @lead_id or email_sha256 = @email_sha256);
+
+-- name: retention_message_events
+delete from message_events where tenant_id = @tenant_id and occurred_at < @cutoff;
+
+-- name: retention_inbound_messages
+delete from inbound_messages where tenant_id = @tenant_id and received_at < @cutoff;
+
+-- name: erase_message_events
+delete from message_events where tenant_id = @tenant_id and email_sha256 = @email_sha256;
+
+-- name: erase_inbound_messages
+delete from inbound_messages where tenant_id = @tenant_id and lower(trim(from_address)) = @email;

@@ -205,7 +205,8 @@ select
   level as intent_level,
   cast(round(score) as int64) as intent_score,
   pricing_views > 0 as viewed_pricing,
-  case_study_views > 0 as viewed_case_studies
+  case_study_views > 0 as viewed_case_studies,
+  last_activity_at
 from lead_profiles
 where scored_at > @since and scored_at <= @until;
 

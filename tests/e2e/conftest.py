@@ -7,14 +7,22 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
 
-from oie.devstack.emulator import free_port
+from oie import wiring
+from oie.adapters.ip_companies import FileCompanyLookup
+from oie.devstack.demo import DemoSeed, seed_demo
+from oie.devstack.emulator import FirestoreEmulator, free_port
+from oie.devstack.gateway import build_gateway
+from tests.conftest import make_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,3 +116,32 @@ if sys.platform != "linux":  # process groups and /proc are what the checks rely
 
 def links_in(text: str) -> list[str]:
     return re.findall(r"/go\?i=([0-9A-Za-z]+)", text)
+
+
+COMPANIES = REPO / "functions/oie/devstack/assets/ip_companies.csv"
+
+
+@pytest.fixture
+def live(
+    firestore_emulator: FirestoreEmulator, tmp_path: Path, pixel_dist: Path
+) -> Iterator[tuple[str, Any, DemoSeed]]:
+    """The local stack in-process, on the real clock, serving the built pixel."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = wiring.Container(
+        make_settings(tmp_path, default_landing_url=f"{base}/demo/", job_settle_seconds=0),
+        companies=FileCompanyLookup(COMPANIES),
+    )
+    app.warehouse.migrate()
+    wiring.use(app)
+    seed = seed_demo(app, base)
+    server = make_server("127.0.0.1", port, build_gateway(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base, app, seed
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.close()
+        wiring.use(None)

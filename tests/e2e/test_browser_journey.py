@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
 
-from oie import wiring
-from oie.adapters.ip_companies import FileCompanyLookup
-from oie.devstack.demo import DemoSeed, seed_demo
-from oie.devstack.emulator import FirestoreEmulator, free_port
-from oie.devstack.gateway import ALERT_INBOX, build_gateway
-from tests.conftest import make_settings
+from oie.devstack.gateway import ALERT_INBOX
 
 pytestmark = [pytest.mark.browser, pytest.mark.firestore]
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -27,32 +20,6 @@ READY = "typeof window.oie === 'function' && !window.oie.q"
 # Playwright marks the browser as automated; a recipient's browser is not.
 HUMAN = "Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false })"
 COMPANIES = Path(__file__).resolve().parents[2] / "functions/oie/devstack/assets/ip_companies.csv"
-
-
-@pytest.fixture
-def live(
-    firestore_emulator: FirestoreEmulator, tmp_path: Path, pixel_dist: Path
-) -> Iterator[tuple[str, Any, DemoSeed]]:
-    """The local stack in-process, on the real clock, serving the built pixel."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = wiring.Container(
-        make_settings(tmp_path, default_landing_url=f"{base}/demo/", job_settle_seconds=0),
-        companies=FileCompanyLookup(COMPANIES),
-    )
-    app.warehouse.migrate()
-    wiring.use(app)
-    seed = seed_demo(app, base)
-    server = make_server("127.0.0.1", port, build_gateway(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base, app, seed
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.close()
-        wiring.use(None)
 
 
 def wait_for(

@@ -33,6 +33,10 @@ def test_the_printed_link_lands_on_the_demo_page_and_the_click_reaches_the_wareh
     clicks = urllib.request.urlopen(f"{stack.base}/_dev/clicks", timeout=30).read().decode()
     assert tracking_id in clicks
     assert "Pixel events" in urllib.request.urlopen(f"{stack.base}/_dev/events", timeout=30).read().decode()
+    admin = next(line for line in stack.output if "RevOps admin:" in line)
+    assert "key: oie_" in admin
+    login = urllib.request.urlopen(f"{stack.base}/outcomes/t/demo/admin/login", timeout=30).read().decode()
+    assert "Admin API key" in login
     index = urllib.request.urlopen(f"{stack.base}/", timeout=30).read().decode()
     assert tracking_id in index
 

@@ -26,7 +26,8 @@ def test_every_file_opens_with_a_one_line_comment(infra: Infra) -> None:
 
 def test_disposable_firestore_data_expires_and_spooled_clicks_do_not(infra: Infra) -> None:
     ttl = infra.locals["firestore_ttl_fields"]
-    assert ttl.get("dedup_markers") == "expires_at" and ttl.get("rate_buckets") == "expires_at"
+    # The collections the code writes with an expiry: webhook de-dup markers, rate-limit buckets.
+    assert ttl.get("webhook_event_keys") == "expire_at" and ttl.get("rate_buckets") == "expires_at"
     assert "spooled_clicks" not in ttl, "spooled clicks must never expire before they are drained"
 
 

@@ -104,10 +104,9 @@ def test_clicks_spooled_while_the_warehouse_is_down_reach_it_through_the_jobs_fu
     assert app.warehouse.sql("select lead_id from email_clicks") == [{"lead_id": seeded.lead_id}]
 
 
-def test_functions_not_built_yet_answer_501_with_the_error_envelope(gateway):
-    response = gateway.post("/webhooks", data=b"[]")
-    assert response.status_code == 501
-    assert response.get_json()["error"]["code"] == "not_implemented"
+def test_an_unknown_path_of_a_function_is_a_json_404(gateway):
+    response = gateway.post("/webhooks/nowhere", data=b"[]")
+    assert response.status_code == 404
 
 
 def test_an_unknown_job_is_a_404_naming_the_field(app, gateway):

@@ -98,3 +98,10 @@ def test_sendgrid_failures_say_whether_to_retry(status, error):
             SendGridMailer("SG.k", host=fake.url).send(MESSAGE)
     finally:
         fake.close()
+
+
+def test_long_list_unsubscribe_urls_are_written_as_is_not_encoded(tmp_path):
+    url = "https://links.acme.com/webhooks/unsubscribe?t=" + "x" * 300
+    OutboxMailer(tmp_path).send(MESSAGE.model_copy(update={"headers": {"List-Unsubscribe": f"<{url}>"}}))
+    raw = next(tmp_path.glob("*.eml")).read_bytes().decode()
+    assert f"List-Unsubscribe: <{url}>\r\n" in raw and "=?utf-8?" not in raw

@@ -8,11 +8,20 @@ from oie.settings import Settings, secret_setting_names
 
 def test_production_refuses_placeholder_secrets():
     with pytest.raises(ValidationError, match="OIE_SENDGRID_API_KEY still holds a placeholder"):
-        Settings(env="prod", token_signing_key=SecretStr("a-real-key-from-secret-manager"))
+        Settings(
+            env="prod",
+            token_signing_key=SecretStr("a-real-key-from-secret-manager"),
+            inbound_parse_token=SecretStr("a-real-token"),
+        )
 
 
 def test_production_accepts_real_secrets():
-    settings = Settings(env="prod", sendgrid_api_key=SecretStr("SG.x"), token_signing_key=SecretStr("k" * 32))
+    settings = Settings(
+        env="prod",
+        sendgrid_api_key=SecretStr("SG.x"),
+        token_signing_key=SecretStr("k" * 32),
+        inbound_parse_token=SecretStr("t" * 32),
+    )
     assert settings.env == "prod"
 
 
@@ -26,7 +35,7 @@ def test_settings_come_from_oie_environment_variables(monkeypatch):
 
 
 def test_secret_names_are_the_secret_fields_env_vars():
-    assert secret_setting_names() == ["OIE_SENDGRID_API_KEY", "OIE_TOKEN_SIGNING_KEY"]
+    assert secret_setting_names() == ["OIE_INBOUND_PARSE_TOKEN", "OIE_SENDGRID_API_KEY", "OIE_TOKEN_SIGNING_KEY"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr
 from pathlib import Path
@@ -16,7 +17,9 @@ class OutboxMailer:
         self.folder = folder
 
     def send(self, email: OutboundEmail) -> str:
-        message = EmailMessage()
+        # Long structured headers (List-Unsubscribe URLs) must stay as written: the default
+        # policy would fold them into RFC 2047 encoded words, which mail clients do not decode there.
+        message = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
         message["Message-ID"] = f"<{email.message_id}@outbox.local>"
         message["From"] = formataddr((email.from_name, email.from_email))
         message["To"] = formataddr((email.to_name, email.to_email))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,6 +215,47 @@ def jobs_status(limit: int) -> None:
         )
 
 
+@tenant.command("api-key")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["outcomes:read", "outcomes:write", "admin"]),
+    help="Repeatable.",
+)
+@click.option("--label", default="", help="Who or what uses the key (shown as recorded_by).")
+def tenant_api_key(tenant_id: str, scopes: tuple[str, ...], label: str) -> None:
+    """Create an API key (the admin scope also logs into the admin pages); shown once, stored hashed."""
+    from oie.outcomes.auth import create_key
+    from oie.wiring import container
+
+    app = container()
+    if app.tenants.get(tenant_id) is None:
+        raise click.ClickException(f"no tenant {tenant_id!r} [tenant]")
+    key = create_key(app.api_keys, tenant_id, list(scopes), label or f"{tenant_id} key", app.clock.now())
+    click.echo(key)
+
+
+@cli.group()
+def outcomes() -> None:
+    """Outcomes and win rates."""
+
+
+@outcomes.command("backfill-win-rates")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]))
+def outcomes_backfill(first: datetime, last: datetime) -> None:
+    """Recompute the win-rate aggregates of every ISO week in a range."""
+    from oie.outcomes.jobs import backfill
+    from oie.wiring import container
+
+    app = container()
+    for week, rows in backfill(app.warehouse, first.date(), last.date(), app.clock.now()):
+        click.echo(f"week of {week}: {rows} rows")
+
+
 @cli.group()
 def privacy() -> None:
     """Erasure requests."""
@@ -255,3 +297,15 @@ def dev_requirements() -> None:
     from oie.devstack.requirements import REPO, render_requirements
 
     (REPO / "functions" / "requirements.txt").write_text(render_requirements())
+
+
+def _register_capability_commands() -> None:
+    """Command groups that live with their capability (imported when the CLI loads)."""
+    from oie.campaigns.cli import campaigns as campaigns_group
+    from oie.webhooks.cli import webhooks as webhooks_group
+
+    cli.add_command(campaigns_group)
+    cli.add_command(webhooks_group)
+
+
+_register_capability_commands()

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from oie.errors import OieError
 from oie.links.csv_import import parse_leads
 from oie.links.service import ImportedLead
+from oie.outcomes.auth import authenticate, create_key
 from oie.tenants.models import AlertChannel
 from oie.tenants.service import create_tenant
 from oie.wiring import Container
@@ -47,6 +49,21 @@ def seed_demo(app: Container, base_url: str) -> DemoSeed:
     parsed = parse_leads(text.splitlines(keepends=True))
     result = app.importer.run(DEMO_TENANT, DEMO_CAMPAIGN, f"{base_url}/demo/", parsed, base_url)
     return DemoSeed(DEMO_TENANT, result.campaign.campaign_id, result.imported)
+
+
+def demo_admin_key(app: Container, path: Path) -> str:
+    """The demo tenant's admin key: made once and kept in the data folder (the store keeps only its hash)."""
+    if path.exists():
+        key = path.read_text().strip()
+        try:
+            authenticate(app.api_keys, DEMO_TENANT, f"Bearer {key}", "admin")
+            return key
+        except OieError:
+            pass  # the data folder was reset: make a new one
+    key = create_key(app.api_keys, DEMO_TENANT, ["admin"], "Demo admin", app.clock.now())
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
 
 
 def write_links_csv(seed: DemoSeed, path: Path) -> None:

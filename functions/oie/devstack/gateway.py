@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
+import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -151,6 +152,43 @@ def _alerts_page() -> Response:
     )
 
 
+def _outbox_page(name: str | None) -> Response:
+    """The local mailer's messages: a list, or one message with its headers and text."""
+    import email
+    from email import policy
+
+    folder = container().settings.outbox_dir
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+    if name:
+        match = next((f for f in files if f.name == name), None)
+        if match is None:
+            return Response("not found", status=404)
+        message = email.message_from_bytes(match.read_bytes(), policy=policy.default)
+        headers = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in message.items()
+        )
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        linked = re.sub(r"(https?://[^\s<>\"]+)", r'<a href="\1">\1</a>', html.escape(text))
+        return _page(
+            str(message["Subject"]), f"<table>{headers}</table><pre style='white-space:pre-wrap'>{linked}</pre>"
+        )
+    rows = []
+    for f in files[:200]:
+        message = email.message_from_bytes(f.read_bytes(), policy=policy.default)
+        rows.append(
+            f"<tr><td>{html.escape(str(message['Date'] or ''))}</td><td>{html.escape(str(message['To']))}</td>"
+            f"<td><a href='/_dev/outbox/{html.escape(f.name)}'>{html.escape(str(message['Subject']))}</a></td>"
+            f"<td><code>{html.escape(f.stem)}</code></td></tr>"
+        )
+    return _page(
+        "Outbox",
+        "<p>Every email the local mailer sent, newest first (SendGrid in production).</p>"
+        "<table><tr><th>date</th><th>to</th><th>subject</th><th>message id</th></tr>"
+        f"{''.join(rows)}</table>",
+    )
+
+
 def root_app(index_html: Callable[[], str]) -> WSGIApp:
     """Pages that exist only locally: the index, the demo site, the pixel files, dev views."""
 
@@ -165,6 +203,8 @@ def root_app(index_html: Callable[[], str]) -> WSGIApp:
             return _clicks_page(request.args.get("tenant", "demo"))
         if path == "/_dev/alert-inbox" and request.method == "POST":
             return _receive_alert(request)
+        if path == "/_dev/outbox" or path.startswith("/_dev/outbox/"):
+            return _outbox_page(path.removeprefix("/_dev/outbox").strip("/") or None)
         if path == "/_dev/alerts":
             return _alerts_page()
         if path == "/_dev/run-jobs" and request.method == "POST":

@@ -15,11 +15,13 @@ from types import FrameType
 from werkzeug.serving import make_server
 
 from oie import wiring
-from oie.devstack.demo import DemoSeed, seed_demo, write_links_csv
+from oie.campaigns.demo import seed_demo_campaign
+from oie.devstack.demo import DemoSeed, demo_admin_key, seed_demo, write_links_csv
 from oie.devstack.emulator import FirestoreEmulator, MissingTool, check_tools
 from oie.devstack.gateway import build_gateway
 from oie.devstack.scheduler import SchedulerLoop
 from oie.settings import Settings, get_settings
+from oie.webhooks.signer import LocalSigner, trust_for_tenant
 
 PROJECT = "oie-local"
 
@@ -65,7 +67,14 @@ def _index(seed: DemoSeed, base: str) -> str:
         f'15 minutes), then see <a href="{base}/_dev/leads">lead scores and why</a> and '
         f'<a href="{base}/_dev/alerts">the hot-lead alerts received</a>; reload the demo page: it now knows how '
         "hot you are.</div>"
-        '<div class="step"><b>5. See the click</b> in the warehouse: '
+        '<div class="step"><b>5. Record what sales achieved</b> in the '
+        f'<a href="{base}/outcomes/t/demo/admin/">RevOps admin</a> (the admin key is printed in the terminal and '
+        "kept in .oie-data/admin-key.txt): outcomes, win rates, missing-outcome nudges.</div>"
+        '<div class="step"><b>6. Watch the demo campaign</b>: each contact has its own plan; the first emails are '
+        f'in the <a href="{base}/_dev/outbox">outbox</a> (open one: its links go through /go, its unsubscribe '
+        "link works). Post signed SendGrid events to move a plan: <code>.venv/bin/oie webhooks send-demo-events "
+        f"--base {base} --event open --event click --message &lt;message id&gt;</code>.</div>"
+        '<div class="step"><b>7. See the click</b> in the warehouse: '
         f'<a href="{base}/_dev/clicks">email_clicks</a>.</div>'
     )
 
@@ -103,7 +112,12 @@ def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
         app.warehouse.migrate()
         seed = seed_demo(app, base)
         write_links_csv(seed, data_dir / "demo-links.csv")
-        app.tasks  # noqa: B018 - starts the local task dispatcher
+        admin_key = demo_admin_key(app, data_dir / "admin-key.txt")
+        # The demo's webhook events are signed locally: trust that key before anything runs,
+        # since the functions cache tenant settings for a minute.
+        trust_for_tenant(app.tenants, "demo", LocalSigner.load_or_create(data_dir))
+        app.tasks  # noqa: B018 - starts the local task dispatcher (before the demo campaign's first sends)
+        seed_demo_campaign(app, base)
         server = make_server("127.0.0.1", port, build_gateway(lambda: _index(seed, base)), threaded=True)
         scheduler.start()
         stopping = threading.Event()
@@ -123,6 +137,8 @@ def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
             f"  events recorded:   {base}/_dev/events\n"
             f"  lead scores:       {base}/_dev/leads\n"
             f"  alerts received:   {base}/_dev/alerts\n"
+            f"  RevOps admin:      {base}/outcomes/t/demo/admin/  (key: {admin_key})\n"
+            f"  campaign outbox:   {base}/_dev/outbox\n"
             f"  all demo links:    {data_dir / 'demo-links.csv'}\n"
             f"Press Ctrl-C to stop everything.\n",
             flush=True,

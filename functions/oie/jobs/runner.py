@@ -32,7 +32,7 @@ def _score(app: Container, window: Window) -> JobResult:
 def _sync_personalization(app: Container, window: Window) -> JobResult:
     from oie.jobs.personalization_sync import sync_personalization
 
-    return sync_personalization(app.warehouse, app.profiles, window)
+    return sync_personalization(app.warehouse, app.profiles, app.outcome_store, window)
 
 
 def _hot_lead_alerts(app: Container, window: Window) -> JobResult:
@@ -49,13 +49,39 @@ def _drain_click_spool(app: Container, window: Window) -> JobResult:
     return JobResult(rows_written=drain_click_spool(app.click_spool, app.warehouse)["rows"])
 
 
+def _win_rates(app: Container, window: Window) -> JobResult:
+    from oie.outcomes.jobs import win_rates_job
+
+    return win_rates_job(app.warehouse, window)
+
+
+def _outcome_nudges(app: Container, window: Window) -> JobResult:
+    from oie.outcomes.jobs import nudges_job
+
+    return nudges_job(app.tenants, app.outcomes_service, app.outcome_store, window)
+
+
+def _message_metrics(app: Container, window: Window) -> JobResult:
+    from oie.webhooks.metrics import message_metrics
+
+    return message_metrics(app.warehouse, window)
+
+
+def _campaign_requeue(app: Container, window: Window) -> JobResult:
+    return JobResult(rows_written=app.campaign_service.requeue_overdue())
+
+
 JOBS: dict[str, Job] = {
+    "win_rates": _win_rates,
+    "outcome_nudges": _outcome_nudges,
     "sessionize": _sessionize,
     "score": _score,
     "sync_personalization": _sync_personalization,
     "hot_lead_alerts": _hot_lead_alerts,
     "drain_click_spool": _drain_click_spool,
     "retention": _retention,
+    "message_metrics": _message_metrics,
+    "campaign_requeue": _campaign_requeue,
 }
 
 

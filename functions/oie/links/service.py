@@ -13,6 +13,7 @@ from oie.go.redirect import is_allowed_url
 from oie.links import ids
 from oie.links.csv_import import ParsedCsv
 from oie.links.models import Campaign, LeadRecord, Link
+from oie.outcomes.rules import attribution_from_columns
 from oie.personalize.service import initial_profile
 from oie.ports import (
     CampaignStore,
@@ -93,7 +94,10 @@ class CampaignImporter:
             chunk = parsed.leads[start : start + CHUNK]
             links, collisions = self._assign(secret, campaign, chunk, now)
             result.collisions += collisions
-            pairs = [(link.lead_id, lead) for link, lead in zip(links, chunk, strict=True)]
+            pairs = [
+                (link.lead_id, lead.model_copy(update={"attributes": attribution_from_columns(lead.attributes)}))
+                for link, lead in zip(links, chunk, strict=True)
+            ]
             self.leads.upsert_many(tenant_id, pairs)
             self.profiles.upsert_many(
                 tenant_id,

@@ -14,10 +14,19 @@ from oie.links import ids
 from oie.links.csv_import import normalise_email
 from oie.ports import Clock, PersonStore, SecretResolver, TenantStore, Warehouse
 
-RETENTION_STATEMENTS = ("retention_events", "retention_sessions", "retention_email_clicks", "retention_level_changes")
+RETENTION_STATEMENTS = (
+    "retention_events",
+    "retention_sessions",
+    "retention_email_clicks",
+    "retention_level_changes",
+    "retention_message_events",
+    "retention_inbound_messages",
+)
 # Order matters: rows are found through identity_map and visitor_leads, so those go last.
 ERASE_STATEMENTS = (
     "erase_events",
+    "erase_message_events",
+    "erase_inbound_messages",
     "erase_sessions",
     "erase_email_clicks",
     "erase_lead_profiles",
@@ -57,7 +66,7 @@ class Retention:
         requested = self.clock.now()
         lead_id = ids.lead_id(self.secrets.resolve(tenant.id_secret_ref), tenant_id, normalised)
         email_sha256 = hashlib.sha256(normalised.encode()).hexdigest()
-        params = {"tenant_id": tenant_id, "lead_id": lead_id, "email_sha256": email_sha256}
+        params = {"tenant_id": tenant_id, "lead_id": lead_id, "email_sha256": email_sha256, "email": normalised}
         counts = {statement: self.warehouse.execute(statement, params) for statement in ERASE_STATEMENTS}
         counts["firestore_documents"] = self.people.forget(tenant_id, lead_id)
         record = {

@@ -66,6 +66,10 @@ class Tenant(BaseModel):
     # Profile fields /personalize may give a verified visitor's page.
     personalization_fields: tuple[str, ...] = PROFILE_FIELDS
     alert_channels: tuple[AlertChannel, ...] = ()
+    # SendGrid Event Webhook verification key (ECDSA P-256 public key, base64 as SendGrid shows it).
+    sendgrid_webhook_public_key: str = ""
+    # Domain replies come back to: Reply-To is reply+<token>@reply_domain (SendGrid Inbound Parse).
+    reply_domain: str = ""
     # Days events, sessions and clicks are kept (the warehouse's partitions expire at 730).
     retention_days: int = Field(default=730, ge=1, le=730)
 

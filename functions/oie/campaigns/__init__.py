@@ -1,0 +1,1 @@
+"""Reactive per-contact campaigns: plans, the engine, sending."""

@@ -1,0 +1,43 @@
+"""What the campaign engine and the webhooks function agree on.
+
+- Every sent message carries SendGrid custom args CUSTOM_ARGS (SendGrid returns them as
+  top-level fields of each event), so events map back to a contact campaign.
+- Firestore `tenants/{t}/outbound_messages/{message_id}` (written by the engine before
+  the provider call): contact_campaign_id, node_id, channel, to_email, status
+  (queued | sent | failed | canceled), provider_message_id, reply_token,
+  rfc_message_id (the Message-ID header), dedup_key, created_at, sent_at.
+  The webhooks function finds a reply's message by reply_token (Reply-To
+  reply+<token>@<tenant reply_domain>) or by rfc_message_id (In-Reply-To / References).
+- Events that can move a plan reach `campaign_step` as Cloud Tasks on queue
+  WEBHOOK_EVENTS with payload {"kind": "event", "event": EngineEvent JSON}; due steps
+  arrive on CAMPAIGN_STEPS with {"kind": "step", ...} (the engine's own format).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CUSTOM_ARGS = ("tenant_id", "contact_campaign_id", "campaign_id", "node_id", "oie_message_id")
+
+EngineEventType = Literal["delivered", "open", "click", "reply", "bounce", "unsubscribe", "spam_report"]
+
+
+class EngineEvent(BaseModel):
+    """A human-relevant thing that happened to one message, as the engine consumes it.
+
+    Machine opens (Apple Mail Privacy Protection, image proxies) and scanner clicks are
+    never turned into EngineEvents: they neither fire transitions nor stop timers.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    event_key: str = Field(min_length=8, max_length=200)  # the webhooks de-dup key
+    tenant_id: str
+    contact_campaign_id: str
+    message_id: str
+    type: EngineEventType
+    occurred_at: datetime
+    details: dict[str, Any] = Field(default_factory=dict)

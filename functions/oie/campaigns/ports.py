@@ -1,0 +1,103 @@
+"""What the campaign service needs from the outside world (Firestore in production)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from oie.campaigns.limits import LimitsConfig, Rule, WarmupPool
+from oie.campaigns.models import ActionStatus, Contact, ContactCampaign, ScheduledAction, SenderIdentity
+from oie.campaigns.plan import Plan
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What one atomic change writes: the state, the step it schedules, the step it closes."""
+
+    state: ContactCampaign
+    new_action: ScheduledAction | None = None
+    close: tuple[str, ActionStatus] | None = None
+
+
+Decide = Callable[[ContactCampaign | None, ScheduledAction | None], Commit | None]
+
+
+class CampaignStates(Protocol):
+    """`contact_campaigns` and `scheduled_actions`, changed together in one transaction."""
+
+    def get(self, tenant_id: str, ccid: str) -> ContactCampaign | None: ...
+
+    def get_action(self, tenant_id: str, key: str) -> ScheduledAction | None: ...
+
+    def create(self, state: ContactCampaign, action: ScheduledAction | None) -> bool:
+        """Create a contact campaign with its first step; False (nothing written) when it exists."""
+        ...
+
+    def change(self, tenant_id: str, ccid: str, action_key: str | None, decide: Decide) -> Commit | None:
+        """Read the state (and the action), let `decide` say what to write, write it atomically.
+
+        `decide` may run more than once when another writer got there first; None writes nothing.
+        """
+        ...
+
+    def in_campaign(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]: ...
+
+    def overdue(self, before: datetime, limit: int) -> list[ScheduledAction]:
+        """Steps still scheduled with a due time before `before` (their task was lost)."""
+        ...
+
+
+class PlanVersions(Protocol):
+    def put(self, tenant_id: str, plan: Plan) -> tuple[str, bool]:
+        """Store a plan under its content hash; (version id, whether it was new)."""
+        ...
+
+    def get(self, tenant_id: str, version: str) -> Plan | None: ...
+
+
+class SenderStore(Protocol):
+    def get(self, tenant_id: str, sender_id: str) -> SenderIdentity | None: ...
+
+    def put(self, tenant_id: str, sender: SenderIdentity) -> None: ...
+
+    def all(self, tenant_id: str) -> list[SenderIdentity]: ...
+
+    def limits(self, tenant_id: str) -> LimitsConfig: ...
+
+    def warmup(self, tenant_id: str, pool: str) -> WarmupPool | None: ...
+
+
+class RateLimiter(Protocol):
+    def acquire(self, rules: Sequence[Rule], now: datetime) -> tuple[datetime, str] | None:
+        """Take one send from every rule, or from none; None when taken, else (when to retry, which rule)."""
+        ...
+
+
+class OutboundMessages(Protocol):
+    """`tenants/{t}/outbound_messages/{message_id}` (layout in contracts.py)."""
+
+    def get(self, tenant_id: str, message_id: str) -> dict[str, Any] | None: ...
+
+    def claim(self, tenant_id: str, message_id: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+        """Create the message document; None when created, else the document that exists."""
+        ...
+
+    def update(self, tenant_id: str, message_id: str, fields: dict[str, Any]) -> None: ...
+
+    def release(self, tenant_id: str, message_id: str) -> None:
+        """Remove a claim whose send certainly did not happen, so a retry may send."""
+        ...
+
+
+class ContactSource(Protocol):
+    def contacts(self, tenant_id: str, campaign_id: str) -> Iterable[Contact]:
+        """The leads imported into a campaign, with their tracking ids."""
+        ...
+
+
+class Planner(Protocol):
+    """Where each contact's plan comes from: a tenant template today, an AI planner later."""
+
+    def plan_for(self, tenant_id: str, campaign_id: str, contact: Contact) -> Plan: ...

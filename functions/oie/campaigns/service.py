@@ -1,0 +1,327 @@
+"""Running campaigns: start them, run due steps, apply events; every change one transaction.
+
+Each due step is one Cloud Task named by the step's key. A step's task is enqueued inside
+the transaction that schedules it, so it can arrive before that transaction commits: a
+task whose version the state has not reached yet answers "retry" (503) until it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from oie import queues
+from oie.campaigns import engine, sending
+from oie.campaigns.contracts import EngineEvent
+from oie.campaigns.limits import rules_for
+from oie.campaigns.models import ActionStatus, Contact, ContactCampaign, ScheduledAction, contact_campaign_id
+from oie.campaigns.plan import Plan, SendNode, validate_plan
+from oie.campaigns.ports import (
+    CampaignStates,
+    Commit,
+    ContactSource,
+    OutboundMessages,
+    Planner,
+    PlanVersions,
+    RateLimiter,
+    SenderStore,
+)
+from oie.errors import BackendUnavailable, InputError, NotFound
+from oie.logs import get_logger
+from oie.ports import Clock, Mailer, Task, TaskQueue, Warehouse
+from oie.suppressions.store import SuppressionStore
+
+log = get_logger(__name__)
+ORPHAN_AFTER = timedelta(hours=1)  # a task whose transaction never committed is dropped after this
+UNVERIFIED_RETRY = timedelta(hours=1)
+
+
+class StepNotReady(BackendUnavailable):
+    """The step cannot run yet (its transaction has not committed, or its send is in flight)."""
+
+
+class StepPayload(BaseModel):
+    """What a `campaign_step` task carries for a due step."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    kind: str = "step"
+    tenant_id: str
+    contact_campaign_id: str
+    key: str
+    version: int
+    due_at: datetime
+
+
+@dataclass
+class StartReport:
+    started: int = 0
+    already_running: int = 0
+    plan_versions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CampaignService:
+    states: CampaignStates
+    plans: PlanVersions
+    senders: SenderStore
+    limiter: RateLimiter
+    messages: OutboundMessages
+    contacts: ContactSource
+    tenants: Any  # TenantStore or its read-through cache: both have get(tenant_id)
+    suppressions: SuppressionStore
+    tasks: TaskQueue
+    warehouse: Warehouse
+    mailer: Mailer
+    clock: Clock
+    links: sending.Links
+    message_key: bytes
+    message_id_header: bool = False
+    _plan_cache: dict[tuple[str, str], Plan] = field(default_factory=dict)
+
+    # -- starting ------------------------------------------------------------------
+
+    def start_campaign(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        planner: Planner,
+        contacts: Iterable[Contact] | None = None,
+        sender_ids: Sequence[str] = (),
+        progress: Callable[[int], None] = lambda n: None,
+    ) -> StartReport:
+        """Start a campaign for its contacts (default: every lead imported into it); re-runs are no-ops."""
+        if self.tenants.get(tenant_id) is None:
+            raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
+        senders = [s for s in self.senders.all(tenant_id) if not sender_ids or s.sender_id in sender_ids]
+        if not senders:
+            raise InputError(f"tenant {tenant_id!r} has no sender identity to send from", field="sender")
+        report = StartReport()
+        now = self.clock.now()
+        for contact in self.contacts.contacts(tenant_id, campaign_id) if contacts is None else contacts:
+            plan = planner.plan_for(tenant_id, campaign_id, contact)
+            validate_plan(plan)
+            version = self._store_plan(tenant_id, plan, report)
+            ccid = contact_campaign_id(campaign_id, contact.lead_id)
+            sender = senders[int.from_bytes(ccid.encode()[-4:], "big") % len(senders)]  # a stable mailbox each
+            state = ContactCampaign(
+                tenant_id=tenant_id,
+                contact_campaign_id=ccid,
+                campaign_id=campaign_id,
+                contact=contact,
+                sender_id=sender.sender_id,
+                plan_version=version,
+                created_at=now,
+                updated_at=now,
+            )
+            decision = engine.start(plan, state, now)
+            action = self._action_for(decision.state)
+            if self.states.create(decision.state, action):
+                if action is not None:
+                    self._enqueue(action)
+                self._record(decision)
+                report.started += 1
+            else:
+                report.already_running += 1
+            progress(1)
+        return report
+
+    def _store_plan(self, tenant_id: str, plan: Plan, report: StartReport) -> str:
+        version = plan.content_hash()
+        if (tenant_id, version) not in self._plan_cache:
+            self.plans.put(tenant_id, plan)
+            self._plan_cache[(tenant_id, version)] = plan
+        if version not in report.plan_versions:
+            report.plan_versions.append(version)
+        return version
+
+    def plan_of(self, state: ContactCampaign) -> Plan:
+        cached = self._plan_cache.get((state.tenant_id, state.plan_version))
+        if cached is None:
+            cached = self.plans.get(state.tenant_id, state.plan_version)
+            if cached is None:
+                raise NotFound(f"plan version {state.plan_version} is missing", field="plan_version")
+            self._plan_cache[(state.tenant_id, state.plan_version)] = cached
+        return cached
+
+    # -- steps and events ------------------------------------------------------------
+
+    def run_step(self, step: StepPayload) -> str:
+        """Run one due step; a duplicate, stale or superseded delivery changes nothing."""
+        now = self.clock.now()
+        state = self.states.get(step.tenant_id, step.contact_campaign_id)
+        if state is None:
+            return "unknown_contact_campaign"
+        if state.version < step.version:
+            if now - step.due_at > ORPHAN_AFTER:
+                log.warning("step never committed; dropped", extra={"key": step.key})
+                return "orphaned"
+            raise StepNotReady(f"step {step.key} is not committed yet")
+        plan = self.plan_of(state)
+        decision = engine.on_due(plan, state, step.key, now)
+        if decision.send is None:
+            return self._change(
+                step.tenant_id,
+                step.contact_campaign_id,
+                step.key,
+                lambda p, s: engine.on_due(p, s, step.key, self.clock.now()),
+            )
+        return self._send(plan, state, decision.send)
+
+    def apply_event(self, event: EngineEvent) -> str:
+        """Apply one engine event (from the webhooks function); duplicates change nothing."""
+        happening = engine.Happening(event.event_key, event.type, event.occurred_at, event.message_id)
+        return self._change(
+            event.tenant_id,
+            event.contact_campaign_id,
+            None,
+            lambda plan, state: engine.on_event(plan, state, happening, self.clock.now()),
+        )
+
+    def _send(self, plan: Plan, state: ContactCampaign, order: engine.SendOrder) -> str:
+        now = self.clock.now()
+        tenant_id, ccid, key = state.tenant_id, state.contact_campaign_id, order.key
+        node = plan.node(order.node_id)
+        assert isinstance(node, SendNode)
+        tenant = self.tenants.get(tenant_id)
+        if tenant is None:
+            return self._change(
+                tenant_id, ccid, key, lambda p, s: engine.on_blocked(p, s, key, "failed", "tenant is gone", now)
+            )
+        sender = self.senders.get(tenant_id, state.sender_id)
+        if sender is None or sender.verification != "verified":
+            reason = f"sender {state.sender_id!r} is not verified"
+            log.error("cannot send yet", extra={"tenant_id": tenant_id, "contact_campaign_id": ccid, "reason": reason})
+            until = now + UNVERIFIED_RETRY
+            return self._change(tenant_id, ccid, key, lambda p, s: engine.on_defer(p, s, key, until, reason, now))
+        dedup = sending.dedup_key(state, node.id)
+        message_id = sending.message_id_for(self.message_key, dedup)
+        if self.messages.get(tenant_id, message_id) is None:
+            if self.suppressions.is_suppressed(tenant_id, state.channel, state.contact.email):
+                return self._change(
+                    tenant_id,
+                    ccid,
+                    key,
+                    lambda p, s: engine.on_blocked(p, s, key, "suppressed", "address suppressed", now),
+                )
+            warmup = self.senders.warmup(tenant_id, sender.ip_pool) if sender.ip_pool else None
+            rules = rules_for(tenant_id, sender, state.contact.email, self.senders.limits(tenant_id), warmup, now)
+            exhausted = self.limiter.acquire(rules, now)
+            if exhausted is not None:
+                until, rule = exhausted
+                return self._change(
+                    tenant_id, ccid, key, lambda p, s: engine.on_defer(p, s, key, until, f"limit {rule}", now)
+                )
+        email = sending.compose(
+            tenant, sender, state, node, message_id, self.links, message_id_header=self.message_id_header
+        )
+        rfc_id = sending.rfc_message_id(message_id, sender, message_id_header=self.message_id_header)
+        result = sending.deliver(self.messages, self.mailer, email, state, node.id, dedup, rfc_id, now)
+        if result.outcome == "in_flight":
+            raise StepNotReady(f"message {message_id} is being sent by another delivery")
+        if result.outcome == "refused":
+            reason = f"provider refused message {message_id}: {result.error}"[:500]
+            return self._change(tenant_id, ccid, key, lambda p, s: engine.on_blocked(p, s, key, "failed", reason, now))
+        sent_at = result.sent_at or now
+        return self._change(tenant_id, ccid, key, lambda p, s: engine.on_sent(p, s, key, message_id, sent_at, now))
+
+    def _change(
+        self,
+        tenant_id: str,
+        ccid: str,
+        action_key: str | None,
+        decide: Callable[[Plan, ContactCampaign], engine.Decision],
+    ) -> str:
+        """Apply a decision to the stored state in one transaction; enqueue its next step."""
+        outcome: list[engine.Decision | str] = []
+
+        def in_transaction(state: ContactCampaign | None, action: ScheduledAction | None) -> Commit | None:
+            outcome[:] = ["unknown_contact_campaign"]
+            if state is None:
+                return None
+            decision = decide(self.plan_of(state), state)
+            outcome[:] = [decision]
+            if not decision.changed:
+                if (
+                    action is not None
+                    and action.status == "scheduled"
+                    and (state.pending is None or state.pending.key != action.key)
+                ):
+                    return Commit(state=state, close=(action.key, "superseded"))
+                return None
+            old, new = state.pending, decision.state.pending
+            new_action = self._action_for(decision.state) if new and (old is None or old.key != new.key) else None
+            close: tuple[str, ActionStatus] | None = None
+            if old is not None and (new is None or old.key != new.key):
+                close = (old.key, "done" if old.key == action_key else "superseded")
+            if new_action is not None:
+                self._enqueue(new_action)
+            return Commit(state=decision.state, new_action=new_action, close=close)
+
+        self.states.change(tenant_id, ccid, action_key, in_transaction)
+        result = outcome[0] if outcome else "unknown_contact_campaign"
+        if isinstance(result, str):
+            return result
+        if result.changed:
+            self._record(result)
+        return result.outcome
+
+    def _action_for(self, state: ContactCampaign) -> ScheduledAction | None:
+        pending = state.pending
+        if pending is None:
+            return None
+        return ScheduledAction(
+            key=pending.key,
+            tenant_id=state.tenant_id,
+            contact_campaign_id=state.contact_campaign_id,
+            kind=pending.kind,
+            node_id=pending.node_id,
+            due_at=pending.due_at,
+            version=state.version,
+            attempt=pending.attempt,
+            task_name=pending.key,
+            created_at=state.updated_at,
+            reason=pending.reason,
+        )
+
+    def _enqueue(self, action: ScheduledAction, name: str | None = None) -> None:
+        payload = StepPayload(
+            tenant_id=action.tenant_id,
+            contact_campaign_id=action.contact_campaign_id,
+            key=action.key,
+            version=action.version,
+            due_at=action.due_at,
+        ).model_dump(mode="json")
+        task = Task(
+            queue=queues.CAMPAIGN_STEPS,
+            function="campaign_step",
+            payload=payload,
+            name=name or action.task_name,
+            schedule_at=action.due_at,
+        )
+        self.tasks.enqueue(task)
+
+    def _record(self, decision: engine.Decision) -> None:
+        rows = [r.model_dump() for r in decision.transitions]
+        if not rows:
+            return
+        try:
+            self.warehouse.insert_rows("campaign_transitions", rows, id_field="transition_id")
+        except BackendUnavailable as exc:
+            log.error(
+                "transitions not written; logged in full for recovery", extra={"transitions": rows, "error": str(exc)}
+            )
+
+    # -- upkeep ------------------------------------------------------------------------
+
+    def requeue_overdue(self, older_than: timedelta = timedelta(minutes=15), limit: int = 500) -> int:
+        """Enqueue again steps whose task was lost (overdue and still scheduled); the handler de-dups."""
+        now = self.clock.now()
+        overdue = self.states.overdue(now - older_than, limit)
+        for action in overdue:
+            self._enqueue(action, name=f"{action.task_name}-r{int(now.timestamp()) // 900}")
+        return len(overdue)

@@ -1,0 +1,221 @@
+"""Recording outcomes (one, or many with a result each) and reading a lead's history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from oie.errors import InputError, NotFound, OieError
+from oie.outcomes import rules
+from oie.outcomes.auth import Actor
+from oie.outcomes.models import TIERS, TIMELINE_BUCKETS, LeadState, Outcome, OutcomeIn
+from oie.outcomes.ports import OutcomeStore
+from oie.ports import Clock, ProfileStore, Warehouse
+
+MAX_BULK = 500
+STALE_AFTER = timedelta(days=7)
+
+
+@dataclass
+class Recorded:
+    outcome: Outcome
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def warehouse_row(outcome: Outcome) -> dict[str, Any]:
+    """The `lead_outcomes` row: the outcome plus its attribution flattened for aggregation."""
+    attribution = outcome.metadata.get("attribution", {})
+    return {
+        **outcome.model_dump(exclude={"metadata"}),
+        "metadata": json.dumps(outcome.metadata, default=str),
+        "source_key": attribution.get("source_key") or "unknown",
+        "geo_key": attribution.get("geo_key") or "unknown",
+        "intent_type": attribution.get("intent_type") or "unknown",
+        "intent_level": attribution.get("intent_level") or "unscored",
+    }
+
+
+@dataclass
+class OutcomesService:
+    store: OutcomeStore
+    warehouse: Warehouse
+    profiles: ProfileStore
+    clock: Clock
+
+    def record(self, tenant_id: str, item: OutcomeIn, actor: Actor) -> Recorded:
+        """Validate against the lead's history and store, once per outcome id."""
+        now = self.clock.now()
+        config = self.store.config(tenant_id)
+        recorded_by = actor.label or actor.key_id
+        warnings: list[str] = []
+        intent_level = str((self.profiles.get(tenant_id, item.lead_id) or {}).get("intentLevel", ""))
+        # The id is fixed before the transaction so that a retry finds the stored outcome.
+        occurred_for_id = item.occurred_at or now.replace(microsecond=0)
+        outcome_id = rules.outcome_id_for(tenant_id, item, occurred_for_id, recorded_by)
+        fixed = item.model_copy(update={"occurred_at": occurred_for_id})
+
+        def build(state: LeadState, attributes: dict[str, Any]) -> tuple[Outcome, LeadState]:
+            stage, occurred_at, found = rules.check(fixed, state, config, now, may_override=actor.is_admin)
+            warnings.extend(found)
+            metadata = {
+                "attribution": rules.snapshot(attributes, intent_level),
+                "warnings": found,
+                "override": bool(fixed.override and any(w.startswith("override") for w in found)),
+                "deal_value_band": fixed.deal_value_band,
+                "reason_code": fixed.reason_code,
+            }
+            outcome = Outcome(
+                outcome_id=outcome_id,
+                tenant_id=tenant_id,
+                lead_id=fixed.lead_id,
+                created_at=now,
+                occurred_at=occurred_at,
+                outcome_type=fixed.outcome_type,
+                outcome_stage=stage,
+                recorded_by=recorded_by,
+                notes=fixed.notes,
+                metadata=metadata,
+            )
+            return outcome, rules.next_state(state, fixed.outcome_type, stage, occurred_at)
+
+        outcome, created = self.store.record(tenant_id, item.lead_id, outcome_id, build)
+        # After the document commit; a retry after a failure here re-inserts the same id.
+        self.warehouse.insert_rows("lead_outcomes", [warehouse_row(outcome)], id_field="outcome_id")
+        return Recorded(outcome, created, warnings if created else list(outcome.metadata.get("warnings", [])))
+
+    def record_many(self, tenant_id: str, items: list[Any], actor: Actor) -> list[dict[str, Any]]:
+        """Each item on its own: one bad item never loses the others. A result per item, in order."""
+        if len(items) > MAX_BULK:
+            raise InputError(f"at most {MAX_BULK} outcomes per request", field="outcomes")
+        results: list[dict[str, Any]] = []
+        for index, raw in enumerate(items):
+            try:
+                item = OutcomeIn.model_validate(raw)
+                done = self.record(tenant_id, item, actor)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                results.append(
+                    {
+                        "index": index,
+                        "status": 400,
+                        "error": {
+                            "code": "invalid_input",
+                            "message": first["msg"],
+                            "field": ".".join(str(p) for p in first["loc"]),
+                        },
+                    }
+                )
+                continue
+            except OieError as exc:
+                from oie.errors import status_for
+
+                results.append(
+                    {
+                        "index": index,
+                        "status": status_for(exc),
+                        "error": {"code": exc.code, "message": exc.message, "field": exc.field},
+                    }
+                )
+                continue
+            results.append(
+                {
+                    "index": index,
+                    "status": 201 if done.created else 200,
+                    "outcome_id": done.outcome.outcome_id,
+                    "warnings": done.warnings,
+                }
+            )
+        return results
+
+    def lead(self, tenant_id: str, lead_id: str) -> dict[str, Any]:
+        """A lead with its state, attribution and intent, or 404 (also for another tenant's lead)."""
+        lead = self.store.lead(tenant_id, lead_id)
+        if lead is None:
+            raise NotFound("no such lead", field="lead_id")
+        intent = self.warehouse.query("lead_intent", {"tenant_id": tenant_id, "lead_id": lead_id})
+        return {
+            "lead_id": lead_id,
+            "email": lead.get("email", ""),
+            "first_name": lead.get("first_name", ""),
+            "last_name": lead.get("last_name", ""),
+            "company": lead.get("company", ""),
+            "attributes": lead.get("attributes", {}),
+            "state": LeadState.model_validate(lead.get("state") or {}).model_dump(mode="json"),
+            "intent": intent[0] if intent else None,
+        }
+
+    def history(self, tenant_id: str, lead_id: str) -> list[dict[str, Any]]:
+        if self.store.lead(tenant_id, lead_id) is None:
+            raise NotFound("no such lead", field="lead_id")
+        return [o.model_dump(mode="json") for o in self.store.history(tenant_id, lead_id)]
+
+    def missing(self, tenant_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Stale leads: tier A/B, timeline within 90 days, activity over 7 days ago, no outcome beyond contacted."""
+        now = self.clock.now()
+        stale = []
+        for tier in ("A", "B"):
+            for lead in self.store.leads(tenant_id, {"tier": tier}, limit):
+                attrs = lead.get("attributes", {})
+                state = LeadState.model_validate(lead.get("state") or {})
+                last = attrs.get("last_activity_at")
+                last_at = datetime.fromisoformat(last) if isinstance(last, str) else last
+                if (
+                    attrs.get("timeline_bucket") in TIMELINE_BUCKETS[:2]
+                    and last_at is not None
+                    and now - last_at > STALE_AFTER
+                    and state.current_stage in (None, "top_of_funnel")
+                ):
+                    stale.append(
+                        {
+                            "lead_id": lead.get("lead_id", ""),
+                            "email": lead.get("email", ""),
+                            "first_name": lead.get("first_name", ""),
+                            "company": lead.get("company", ""),
+                            "tier": attrs.get("tier"),
+                            "source_key": attrs.get("source_key", ""),
+                            "last_activity_at": last_at,
+                            "days_stale": (now - last_at).days,
+                            "current_stage": state.current_stage,
+                        }
+                    )
+        return sorted(stale, key=lambda s: -s["days_stale"])[:limit]
+
+
+def clean_attributes(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise attribution attributes an API client or CSV sets."""
+    out: dict[str, Any] = {}
+    for name in ("source_key", "geo_key"):
+        if name in raw:
+            out[name] = rules.normalise_key(str(raw[name]))
+    for name in ("intent_type", "price_band", "budget_band", "assigned_partner"):
+        if name in raw:
+            out[name] = str(raw[name]).strip()[:80]
+    if "tier" in raw:
+        if str(raw["tier"]).upper() not in TIERS:
+            raise InputError(f"tier is one of {', '.join(TIERS)}", field="tier")
+        out["tier"] = str(raw["tier"]).upper()
+    if "timeline_bucket" in raw:
+        if raw["timeline_bucket"] not in TIMELINE_BUCKETS:
+            raise InputError(f"timeline_bucket is one of {', '.join(TIMELINE_BUCKETS)}", field="timeline_bucket")
+        out["timeline_bucket"] = raw["timeline_bucket"]
+    if "last_activity_at" in raw:
+        try:
+            at = datetime.fromisoformat(str(raw["last_activity_at"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError("last_activity_at is an ISO 8601 time", field="last_activity_at") from None
+        if at.tzinfo is None:
+            raise InputError("last_activity_at needs a time zone", field="last_activity_at")
+        out["last_activity_at"] = at.isoformat()
+    if "metadata" in raw:
+        if not isinstance(raw["metadata"], dict) or len(json.dumps(raw["metadata"])) > 4000:
+            raise InputError("metadata is an object of at most 4000 characters", field="metadata")
+        out["metadata"] = raw["metadata"]
+    unknown = set(raw) - set(out) - {"metadata"}
+    if unknown:
+        raise InputError(f"unknown attribute(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    return out

@@ -1,0 +1,1 @@
+"""Suppressions and unsubscribes: addresses a tenant must never email again, whoever asks."""

@@ -1,0 +1,84 @@
+"""Plans, states and events for campaign tests."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from oie.campaigns.models import Contact, ContactCampaign
+from oie.campaigns.plan import Plan, parse_plan
+
+T0 = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles (PST)
+
+PLAN: dict[str, Any] = {
+    "version": "1.0",
+    "timezone": "America/Los_Angeles",
+    "quietHours": {"start": "21:00", "end": "07:30"},
+    "startNodeId": "intro",
+    "nodes": [
+        {
+            "id": "intro",
+            "type": "send",
+            "channel": "email",
+            "template": {
+                "subject": "Hi {{first_name|there}}",
+                "text": "Hello {{first_name}} at {{company}}: https://www.acme.com/pricing and https://other.example/x",
+                "html": '<p>Hello {{first_name}}</p><a href="https://www.acme.com/pricing?a=1&amp;b=2">pricing</a>'
+                '<a href="https://other.example/x">other</a>',
+            },
+            "transitions": [
+                {"on": "click", "to": "followup_hot"},
+                {"on": "no_open", "after": "P3D", "to": "bump"},
+                {"on": "reply", "to": "done"},
+            ],
+        },
+        {"id": "bump", "type": "wait", "duration": "P2D", "next": "bump_send"},
+        {
+            "id": "bump_send",
+            "type": "send",
+            "template": {"subject": "Re: hi", "text": "Bump {{first_name}} {{tracking_link}}"},
+            "transitions": [{"on": "timeout", "after": "P4D", "to": "done"}],
+        },
+        {"id": "followup_hot", "type": "send", "template": {"subject": "Glad", "text": "Talk? {{unsubscribe_link}}"}},
+        {"id": "done", "type": "stop"},
+    ],
+}
+
+
+def plan_dict(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(PLAN)
+    data.update(changes)
+    return data
+
+
+def make_plan(**changes: Any) -> Plan:
+    return parse_plan(plan_dict(**changes))
+
+
+def make_contact(**overrides: Any) -> Contact:
+    fields: dict[str, Any] = {
+        "lead_id": "ld_0000000000000001",
+        "email": "ada@example.com",
+        "tracking_id": "ab3f9k2q",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company": "Engines",
+    }
+    fields.update(overrides)
+    return Contact.model_validate(fields)
+
+
+def make_state(plan: Plan, now: datetime = T0, **overrides: Any) -> ContactCampaign:
+    fields: dict[str, Any] = {
+        "tenant_id": "acme",
+        "contact_campaign_id": "q1_ld_0000000000000001_email",
+        "campaign_id": "q1",
+        "contact": make_contact(),
+        "sender_id": "sdr",
+        "plan_version": plan.content_hash(),
+        "created_at": now,
+        "updated_at": now,
+    }
+    fields.update(overrides)
+    return ContactCampaign.model_validate(fields)

@@ -1,0 +1,157 @@
+"""In-memory stand-ins for the campaign ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from oie.campaigns.limits import Counter, LimitsConfig, Rule, WarmupPool, take
+from oie.campaigns.models import Contact, ContactCampaign, ScheduledAction, SenderIdentity
+from oie.campaigns.plan import Plan
+from oie.campaigns.ports import Commit, Decide
+from oie.ports import OutboundEmail, Task
+
+
+class MemoryStates:
+    def __init__(self) -> None:
+        self.states: dict[tuple[str, str], ContactCampaign] = {}
+        self.actions: dict[tuple[str, str], ScheduledAction] = {}
+
+    def get(self, tenant_id: str, ccid: str) -> ContactCampaign | None:
+        return self.states.get((tenant_id, ccid))
+
+    def get_action(self, tenant_id: str, key: str) -> ScheduledAction | None:
+        return self.actions.get((tenant_id, key))
+
+    def create(self, state: ContactCampaign, action: ScheduledAction | None) -> bool:
+        if (state.tenant_id, state.contact_campaign_id) in self.states:
+            return False
+        self.states[(state.tenant_id, state.contact_campaign_id)] = state
+        if action:
+            self.actions[(state.tenant_id, action.key)] = action
+        return True
+
+    def change(self, tenant_id: str, ccid: str, action_key: str | None, decide: Decide) -> Commit | None:
+        state = self.get(tenant_id, ccid)
+        commit = decide(state, self.get_action(tenant_id, action_key) if action_key else None)
+        if commit is None:
+            return None
+        self.states[(tenant_id, ccid)] = commit.state
+        if commit.new_action:
+            self.actions[(tenant_id, commit.new_action.key)] = commit.new_action
+        if commit.close:
+            key, status = commit.close
+            self.actions[(tenant_id, key)] = self.actions[(tenant_id, key)].model_copy(update={"status": status})
+        return commit
+
+    def in_campaign(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]:
+        return [s for (t, _), s in self.states.items() if t == tenant_id][:limit]
+
+    def overdue(self, before: datetime, limit: int) -> list[ScheduledAction]:
+        return [a for a in self.actions.values() if a.status == "scheduled" and a.due_at < before][:limit]
+
+
+class MemoryPlans:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Plan] = {}
+
+    def put(self, tenant_id: str, plan: Plan) -> tuple[str, bool]:
+        key = (tenant_id, plan.content_hash())
+        new = key not in self.items
+        self.items.setdefault(key, plan)
+        return key[1], new
+
+    def get(self, tenant_id: str, version: str) -> Plan | None:
+        return self.items.get((tenant_id, version))
+
+
+class MemorySenders:
+    def __init__(self, *senders: SenderIdentity, config: LimitsConfig | None = None) -> None:
+        self.items = {s.sender_id: s for s in senders}
+        self.config = config or LimitsConfig()
+        self.pools: dict[str, WarmupPool] = {}
+
+    def get(self, tenant_id: str, sender_id: str) -> SenderIdentity | None:
+        return self.items.get(sender_id)
+
+    def put(self, tenant_id: str, sender: SenderIdentity) -> None:
+        self.items[sender.sender_id] = sender
+
+    def all(self, tenant_id: str) -> list[SenderIdentity]:
+        return list(self.items.values())
+
+    def limits(self, tenant_id: str) -> LimitsConfig:
+        return self.config
+
+    def warmup(self, tenant_id: str, pool: str) -> WarmupPool | None:
+        return self.pools.get(pool)
+
+
+class MemoryLimiter:
+    def __init__(self) -> None:
+        self.counters: dict[str, Counter] = {}
+
+    def acquire(self, rules: Sequence[Rule], now: datetime) -> tuple[datetime, str] | None:
+        taken = []
+        for rule in rules:
+            doc = rule.doc_id(0, now)
+            counter, retry = take(rule, self.counters.get(doc), now)
+            if retry is not None:
+                return retry, rule.key
+            taken.append((doc, counter))
+        self.counters.update(taken)
+        return None
+
+
+class MemoryMessages:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def get(self, tenant_id: str, message_id: str) -> dict[str, Any] | None:
+        return self.items.get(message_id)
+
+    def claim(self, tenant_id: str, message_id: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+        if message_id in self.items:
+            return self.items[message_id]
+        self.items[message_id] = dict(doc)
+        return None
+
+    def update(self, tenant_id: str, message_id: str, fields: dict[str, Any]) -> None:
+        self.items[message_id].update(fields)
+
+    def release(self, tenant_id: str, message_id: str) -> None:
+        self.items.pop(message_id, None)
+
+
+class MemoryContacts:
+    def __init__(self, *contacts: Contact) -> None:
+        self.items = list(contacts)
+
+    def contacts(self, tenant_id: str, campaign_id: str) -> Iterable[Contact]:
+        return iter(self.items)
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.tasks: list[Task] = []
+        self.names: set[str] = set()
+
+    def enqueue(self, task: Task) -> bool:
+        if task.name in self.names:
+            return False
+        self.names.add(task.name or "")
+        self.tasks.append(task)
+        return True
+
+
+class RecordingMailer:
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.sent: list[OutboundEmail] = []
+        self.fail_with = fail_with
+
+    def send(self, email: OutboundEmail) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(email)
+        return f"sg-{len(self.sent)}"
