@@ -48,10 +48,12 @@ locals {
       enqueues         = true
       tenant_secrets   = true
     }
+    # Scoring, win rates, rollups (BigQuery jobs); personalization sync, nudges, alert markers
+    # (Firestore); campaign_requeue re-enqueues lost campaign steps (Cloud Tasks).
     jobs = {
       project_roles    = ["roles/bigquery.jobUser", "roles/datastore.user"]
       warehouse_writer = true
-      enqueues         = false
+      enqueues         = true
       tenant_secrets   = true
     }
   }

@@ -6,10 +6,15 @@
 -- name: score_leads
 merge lead_profiles as t
 using (
+  -- Every lead touched by a sessionize run has a session that started recently (a lead
+  -- stitched onto old sessions has its new one too), so a constant bound on session_start
+  -- lets BigQuery read recent partitions only.
   with affected as (
     select distinct tenant_id, lead_id
     from sessions
-    where updated_at > @since and updated_at <= @until and lead_id is not null
+    where
+      updated_at > @since and updated_at <= @until and lead_id is not null
+      and session_start >= timestamp_sub(@since, interval 32 day)
   ),
 
   facts as (
@@ -42,11 +47,11 @@ using (
     select
       f.*,
       case
-        when timestamp_diff(@now, f.last_activity_at, hour) < 24 then c.recency_24h
-        when timestamp_diff(@now, f.last_activity_at, hour) < 72 then c.recency_3d
-        when timestamp_diff(@now, f.last_activity_at, hour) < 168 then c.recency_7d
-        when timestamp_diff(@now, f.last_activity_at, hour) < 336 then c.recency_14d
-        when timestamp_diff(@now, f.last_activity_at, hour) < 720 then c.recency_30d
+        when f.last_activity_at > timestamp_sub(@now, interval 24 hour) then c.recency_24h
+        when f.last_activity_at > timestamp_sub(@now, interval 72 hour) then c.recency_3d
+        when f.last_activity_at > timestamp_sub(@now, interval 168 hour) then c.recency_7d
+        when f.last_activity_at > timestamp_sub(@now, interval 336 hour) then c.recency_14d
+        when f.last_activity_at > timestamp_sub(@now, interval 720 hour) then c.recency_30d
         else c.recency_older
       end as recency_points,
       least(c.frequency_cap, f.sessions * c.per_session) as frequency_points,
@@ -119,13 +124,28 @@ when not matched then insert (
 );
 
 -- name: score_refresh_recency
--- Recency decays with time alone: move every profile whose recency band changed by @now.
+-- Recency decays with time alone. Only profiles whose last activity crossed a band edge
+-- (24 h, 3, 7, 14 or 30 days) between the last run and @now can change: read those.
 merge lead_profiles as t
 using (
-  with config as (
-    select p.tenant_id, p.lead_id, coalesce(own.tenant_id, '*') as config_of
-    from lead_profiles as p
-    left join scoring_config as own on own.tenant_id = p.tenant_id
+  with candidates as (
+    select *
+    from lead_profiles
+    where
+      (last_activity_at > timestamp_sub(@since, interval 24 hour)
+        and last_activity_at <= timestamp_sub(@now, interval 24 hour))
+      or (last_activity_at > timestamp_sub(@since, interval 72 hour)
+        and last_activity_at <= timestamp_sub(@now, interval 72 hour))
+      or (last_activity_at > timestamp_sub(@since, interval 168 hour)
+        and last_activity_at <= timestamp_sub(@now, interval 168 hour))
+      or (last_activity_at > timestamp_sub(@since, interval 336 hour)
+        and last_activity_at <= timestamp_sub(@now, interval 336 hour))
+      or (last_activity_at > timestamp_sub(@since, interval 720 hour)
+        and last_activity_at <= timestamp_sub(@now, interval 720 hour))
+  ),
+
+  configured as (
+    select tenant_id from scoring_config where tenant_id != '*'
   ),
 
   recency as (
@@ -133,11 +153,11 @@ using (
       p.tenant_id,
       p.lead_id,
       case
-        when timestamp_diff(@now, p.last_activity_at, hour) < 24 then c.recency_24h
-        when timestamp_diff(@now, p.last_activity_at, hour) < 72 then c.recency_3d
-        when timestamp_diff(@now, p.last_activity_at, hour) < 168 then c.recency_7d
-        when timestamp_diff(@now, p.last_activity_at, hour) < 336 then c.recency_14d
-        when timestamp_diff(@now, p.last_activity_at, hour) < 720 then c.recency_30d
+        when p.last_activity_at > timestamp_sub(@now, interval 24 hour) then c.recency_24h
+        when p.last_activity_at > timestamp_sub(@now, interval 72 hour) then c.recency_3d
+        when p.last_activity_at > timestamp_sub(@now, interval 168 hour) then c.recency_7d
+        when p.last_activity_at > timestamp_sub(@now, interval 336 hour) then c.recency_14d
+        when p.last_activity_at > timestamp_sub(@now, interval 720 hour) then c.recency_30d
         else c.recency_older
       end as recency_points,
       p.frequency_points + p.engagement_points + p.high_intent_points + p.conversion_points as other_points,
@@ -146,9 +166,11 @@ using (
       c.burning_min,
       c.hot_min,
       c.warm_min
-    from lead_profiles as p
-    inner join config as k on k.tenant_id = p.tenant_id and k.lead_id = p.lead_id
-    inner join scoring_config as c on c.tenant_id = k.config_of
+    from candidates as p
+    inner join scoring_config as c
+      on
+        c.tenant_id = p.tenant_id
+        or (c.tenant_id = '*' and p.tenant_id not in (select tenant_id from configured))
   ),
 
   final as (

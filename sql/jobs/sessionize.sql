@@ -18,7 +18,10 @@ open_sessions as (
   select s.tenant_id, s.visitor_id, min(s.session_start) as open_start
   from sessions as s
   inner join new_events as n on n.tenant_id = s.tenant_id and n.visitor_id = s.visitor_id
-  where s.session_end >= timestamp_sub(n.first_new_at, interval 30 minute)
+  where
+    s.session_end >= timestamp_sub(n.first_new_at, interval 30 minute)
+    -- A constant bound, so BigQuery reads only recent partitions (sessions span < 2 days).
+    and s.session_start >= timestamp_sub(@since, interval 32 day)
   group by s.tenant_id, s.visitor_id
 ),
 
@@ -110,6 +113,7 @@ using (
         s.tenant_id = n.tenant_id
         and s.visitor_id = n.visitor_id
         and s.session_end >= timestamp_sub(n.first_new_at, interval 30 minute)
+        and s.session_start >= timestamp_sub(@scan_from, interval 2 day)
     group by n.tenant_id, n.visitor_id, n.first_new_at
   ),
 
@@ -166,17 +170,30 @@ using (
     where d.tenant_id = '*' and a.tenant_id not in (select tenant_id from page_rules where tenant_id != '*')
   ),
 
-  page_classes as (
+  -- Each distinct path is matched once: a pattern taken from a column is compiled per row.
+  paths as (
+    select distinct tenant_id, page_path
+    from numbered
+    where event_type = 'pageview'
+  ),
+
+  path_classes as (
     select
-      n.tenant_id,
-      n.event_id,
+      p.tenant_id,
+      p.page_path,
       logical_or(r.page_class = 'pricing') as is_pricing,
       logical_or(r.page_class = 'case_study') as is_case_study,
       logical_or(r.page_class = 'product') as is_product
+    from paths as p
+    inner join rules as r on r.tenant_id = p.tenant_id and regexp_contains(p.page_path, r.path_pattern)
+    group by p.tenant_id, p.page_path
+  ),
+
+  page_classes as (
+    select n.tenant_id, n.event_id, c.is_pricing, c.is_case_study, c.is_product
     from numbered as n
-    inner join rules as r on r.tenant_id = n.tenant_id and regexp_contains(n.page_path, r.path_pattern)
+    inner join path_classes as c on c.tenant_id = n.tenant_id and c.page_path = n.page_path
     where n.event_type = 'pageview'
-    group by n.tenant_id, n.event_id
   ),
 
   session_links as (
@@ -278,6 +295,7 @@ using (
     inner join anchors as a on a.tenant_id = s.tenant_id and a.visitor_id = s.visitor_id
     where
       s.session_start >= a.scan_start
+      and s.session_start >= timestamp_sub(@scan_from, interval 2 day)
       and s.session_id not in (select session_id from recomputed)
   ),
 
@@ -289,7 +307,10 @@ using (
 
   select * from final
 ) as s
-on t.tenant_id = s.tenant_id and t.session_id = s.session_id
+on
+  t.tenant_id = s.tenant_id
+  and t.session_id = s.session_id
+  and t.session_start >= timestamp_sub(@scan_from, interval 2 day)
 when matched and s.is_tombstone then delete
 when matched then update set
   lead_id = s.lead_id, session_end = s.session_end, duration_s = s.duration_s, active_s = s.active_s,

@@ -15,7 +15,8 @@ def sessionize(warehouse: Warehouse, window: Window) -> JobResult:
     (scanned,) = warehouse.query("sessionize_rows_scanned", params)
     links = warehouse.execute("sessionize_visitor_leads", params)
     sessions = warehouse.execute("sessionize_sessions", params)
-    backfilled = warehouse.execute("sessionize_backfill_leads", params)
+    # Earlier anonymous sessions change lead only when this run linked a visitor to one.
+    backfilled = warehouse.execute("sessionize_backfill_leads", params) if links else 0
     return JobResult(
         rows_written=sessions + links + backfilled,
         rows_scanned=int(scanned["rows_scanned"]),
