@@ -8,7 +8,7 @@ from typing import Any
 
 from oie.errors import BackendUnavailable
 from oie.links.models import Campaign, LeadRecord, Link
-from oie.ports import Company, Row
+from oie.ports import Company, Row, Task
 from oie.tenants.models import Tenant
 
 
@@ -192,3 +192,22 @@ class FakeSender:
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         self.posts.append((url, body, headers))
         return self.statuses[min(len(self.posts) - 1, len(self.statuses) - 1)]
+
+
+class RecordingQueue:
+    """Cloud Tasks' contract in memory: a task name is taken once; every task is kept."""
+
+    def __init__(self) -> None:
+        self.tasks: list[Task] = []
+        self.names: set[str] = set()
+
+    def enqueue(self, task: Task) -> bool:
+        if task.name in self.names:
+            return False
+        self.names.add(task.name or "")
+        self.tasks.append(task)
+        return True
+
+    def events(self) -> list[dict[str, Any]]:
+        """The engine events handed over (webhooks' tasks)."""
+        return [t.payload["event"] for t in self.tasks]

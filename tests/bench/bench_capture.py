@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import functions_framework
-from werkzeug.serving import make_server
 
-from oie import wiring
-from oie.devstack.emulator import FirestoreEmulator, free_port
-from oie.devstack.gateway import build_gateway
+from oie.go.service import ClickRequest
 from oie.links.csv_import import parse_leads
 from oie.tenants.service import create_tenant
+from tests.bench.stack import bench_stack
 from tests.bench.stats import summary_ms
-from tests.conftest import make_settings
 from tests.fakes import FakeWarehouse
 
 ORIGIN = "https://bench.example"
@@ -84,78 +78,53 @@ def _batches(vid: str, tracking_id: str, token: str, count: int, offset: int) ->
 
 
 def run() -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
-        emulator = FirestoreEmulator(free_port())
-        emulator.start()
-        os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
-        app = wiring.Container(make_settings(Path(tmp)))
-        wiring.use(app)
-        server = None
-        try:
-            app.warehouse.migrate()
-            create_tenant(
-                app.tenants,
-                {
-                    "tenant_id": "bench",
-                    "name": "Bench",
-                    "redirect_domains": ("bench.example",),
-                    "allowed_origins": (ORIGIN,),
-                    "default_landing_url": "https://bench.example/",
-                },
-                allow_local_secret=True,
-            )
-            leads = parse_leads(["email,first_name,company\n", "ada@bench.example,Ada,Engines\n"])
-            link = app.importer.run("bench", "Bench", "https://bench.example/l", leads, "http://x").imported[0]
-            empty = functions_framework.create_app(target="empty", source=str(EMPTY))
-            port = free_port()
-            server = make_server("127.0.0.1", port, build_gateway(extra={"/empty": empty}), threaded=True)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+    empty = functions_framework.create_app(target="empty", source=str(EMPTY))
+    with bench_stack(extra_mounts={"/empty": empty}) as (app, port):
+        create_tenant(
+            app.tenants,
+            {
+                "tenant_id": "bench",
+                "name": "Bench",
+                "redirect_domains": ("bench.example",),
+                "allowed_origins": (ORIGIN,),
+                "default_landing_url": "https://bench.example/",
+            },
+            allow_local_secret=True,
+        )
+        leads = parse_leads(["email,first_name,company\n", "ada@bench.example,Ada,Engines\n"])
+        link = app.importer.run("bench", "Bench", "https://bench.example/l", leads, "http://x").imported[0]
+        location = app.go_service.click(ClickRequest(link.tracking_id, None, "GET", "x", AGENT, "", "127.0.0.1"))
+        token = parse_qs(urlsplit(location).query)["oie_t"][0]
+        vid = token.split(".")[0]
 
-            location = app.go_service.click(
-                __import__("oie.go.service", fromlist=["ClickRequest"]).ClickRequest(
-                    link.tracking_id, None, "GET", "x", AGENT, "", "127.0.0.1"
-                )
-            )
-            token = parse_qs(urlsplit(location).query)["oie_t"][0]
-            vid = token.split(".")[0]
+        _load(port, "/track", _batches(vid, link.tracking_id, token, 100, 900_000))  # warm caches
+        track = _load(port, "/track", _batches(vid, link.tracking_id, token, REQUESTS, 0))
+        empty_result = _load(port, "/empty", [b"{}"] * REQUESTS)
+        stored = app.warehouse.sql("select count(*) as n from events")[0]["n"]
+        # The same requests with the warehouse write swapped for an in-memory sink: what the
+        # engine's own work (parse, validate, verify, enrich) costs without local DuckDB.
+        sink = FakeWarehouse()
+        app.track_service.warehouse = sink
+        engine = _load(port, "/track", _batches(vid, link.tracking_id, token, REQUESTS, 500_000))
+        assert len(sink.tables["events"]) == REQUESTS * 5
 
-            _load(port, "/track", _batches(vid, link.tracking_id, token, 100, 900_000))  # warm caches
-            track = _load(port, "/track", _batches(vid, link.tracking_id, token, REQUESTS, 0))
-            empty_result = _load(port, "/empty", [b"{}"] * REQUESTS)
-            stored = app.warehouse.sql("select count(*) as n from events")[0]["n"]
-            # The same requests with the warehouse write swapped for an in-memory sink: what the
-            # engine's own work (parse, validate, verify, enrich) costs without local DuckDB.
-            sink = FakeWarehouse()
-            app.track_service.warehouse = sink
-            engine = _load(port, "/track", _batches(vid, link.tracking_id, token, REQUESTS, 500_000))
-            assert len(sink.tables["events"]) == REQUESTS * 5
-
-            personalize_times = []
-            path = f"/personalize?tenant=bench&vid={vid}&tok={token}"
+        personalize_times = []
+        path = f"/personalize?tenant=bench&vid={vid}&tok={token}"
+        for n in range(1100):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            for n in range(1100):
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                start = time.perf_counter()
-                connection.request("GET", path, headers={"Origin": ORIGIN})
-                response = connection.getresponse()
-                body = response.read()
-                if n >= 100:  # the first 100 warm the caches
-                    personalize_times.append(time.perf_counter() - start)
-                connection.close()
-            assert json.loads(body) == {"firstName": "Ada", "company": "Engines"}
-            service_times = []
-            for _ in range(2000):
-                start = time.perf_counter()
-                app.personalize_service.profile("bench", vid, token)
-                service_times.append(time.perf_counter() - start)
-        finally:
-            if server is not None:
-                server.shutdown()
-                server.server_close()
-            app.close()
-            wiring.use(None)
-            emulator.stop()
-            os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+            start = time.perf_counter()
+            connection.request("GET", path, headers={"Origin": ORIGIN})
+            response = connection.getresponse()
+            body = response.read()
+            if n >= 100:  # the first 100 warm the caches
+                personalize_times.append(time.perf_counter() - start)
+            connection.close()
+        assert json.loads(body) == {"firstName": "Ada", "company": "Engines"}
+        service_times = []
+        for _ in range(2000):
+            start = time.perf_counter()
+            app.personalize_service.profile("bench", vid, token)
+            service_times.append(time.perf_counter() - start)
     personalize = summary_ms(personalize_times)
     personalize_service = summary_ms(service_times)
     print(

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import http.client
-import os
-import tempfile
-import threading
 import time
-from pathlib import Path
 
-from werkzeug.serving import make_server
-
-from oie import wiring
-from oie.devstack.emulator import FirestoreEmulator, free_port
-from oie.devstack.gateway import build_gateway
+from oie.go.service import ClickRequest
 from oie.links.csv_import import parse_leads
 from oie.tenants.service import create_tenant
+from tests.bench.stack import bench_stack
 from tests.bench.stats import summary_ms
-from tests.conftest import make_settings
 
 REQUESTS = 3000
 WARMUP = 200
@@ -42,56 +34,35 @@ def _timed_gets(port: int, paths: list[str], keep_alive: bool) -> list[float]:
 
 
 def run() -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
-        emulator = FirestoreEmulator(free_port())
-        emulator.start()
-        os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
-        app = wiring.Container(make_settings(Path(tmp)))
-        wiring.use(app)
-        server = None
-        try:
-            app.warehouse.migrate()
-            create_tenant(
-                app.tenants,
-                {
-                    "tenant_id": "bench",
-                    "name": "Bench",
-                    "redirect_domains": ("bench.example",),
-                    "default_landing_url": "https://bench.example/",
-                },
-                allow_local_secret=True,
-            )
-            rows = [f"p{n}@bench.example,P{n},,," for n in range(50)]
-            leads = parse_leads(["email,first_name,last_name,company,title\n", *(r + "\n" for r in rows)])
-            links = [
-                i.tracking_id
-                for i in app.importer.run("bench", "Bench", "https://bench.example/l", leads, "http://x").imported
-            ]
-            port = free_port()
-            server = make_server("127.0.0.1", port, build_gateway(), threaded=True)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            paths = [f"/go?i={links[n % len(links)]}" for n in range(REQUESTS)]
-            _timed_gets(port, paths[:WARMUP], keep_alive=False)  # fills the link cache
+    with bench_stack() as (app, port):
+        create_tenant(
+            app.tenants,
+            {
+                "tenant_id": "bench",
+                "name": "Bench",
+                "redirect_domains": ("bench.example",),
+                "default_landing_url": "https://bench.example/",
+            },
+            allow_local_secret=True,
+        )
+        rows = [f"p{n}@bench.example,P{n},,," for n in range(50)]
+        leads = parse_leads(["email,first_name,last_name,company,title\n", *(r + "\n" for r in rows)])
+        links = [
+            i.tracking_id
+            for i in app.importer.run("bench", "Bench", "https://bench.example/l", leads, "http://x").imported
+        ]
+        paths = [f"/go?i={links[n % len(links)]}" for n in range(REQUESTS)]
+        _timed_gets(port, paths[:WARMUP], keep_alive=False)  # fills the link cache
 
-            service_times = []
-            from oie.go.service import ClickRequest
+        service_times = []
+        for path in paths[:1000]:
+            request = ClickRequest(path.split("=")[1], None, "GET", "x", AGENT, "", "127.0.0.1")
+            start = time.perf_counter()
+            app.go_service.click(request)
+            service_times.append(time.perf_counter() - start)
 
-            for path in paths[:1000]:
-                request = ClickRequest(path.split("=")[1], None, "GET", "x", AGENT, "", "127.0.0.1")
-                start = time.perf_counter()
-                app.go_service.click(request)
-                service_times.append(time.perf_counter() - start)
-
-            http_times = _timed_gets(port, paths, keep_alive=False)
-            clicks = app.warehouse.sql("select count(*) as n from email_clicks")[0]["n"]
-        finally:
-            if server is not None:
-                server.shutdown()
-                server.server_close()
-            app.close()
-            wiring.use(None)
-            emulator.stop()
-            os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+        http_times = _timed_gets(port, paths, keep_alive=False)
+        clicks = app.warehouse.sql("select count(*) as n from email_clicks")[0]["n"]
     result = {
         "http_gateway": summary_ms(http_times),
         "service_only": summary_ms(service_times),

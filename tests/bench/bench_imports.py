@@ -17,12 +17,36 @@ RUNS = 5
 # What each entry point imports on its first request in production.
 COLD_PATHS: dict[str, list[str]] = {
     "go": ["oie.go.http", "oie.adapters.firestore_store", "oie.adapters.bigquery_warehouse"],
+    "track": [
+        "oie.track.http",
+        "oie.track.service",
+        "oie.adapters.firestore_store",
+        "oie.adapters.bigquery_warehouse",
+        "oie.adapters.ip_companies",
+    ],
+    "personalize": ["oie.personalize.http", "oie.personalize.service", "oie.adapters.firestore_store"],
+    "outcomes": [
+        "oie.outcomes.http",
+        "oie.outcomes.service",
+        "oie.adapters.firestore_outcomes",
+        "oie.adapters.bigquery_warehouse",
+    ],
+    "webhooks": [
+        "oie.webhooks.http",
+        "oie.webhooks.events",
+        "oie.adapters.firestore_store",
+        "oie.adapters.bigquery_warehouse",
+        "oie.adapters.cloud_tasks",
+    ],
+    "campaign_step": [
+        "oie.campaigns.http",
+        "oie.campaigns.service",
+        "oie.adapters.firestore_store",
+        "oie.adapters.bigquery_warehouse",
+        "oie.adapters.cloud_tasks",
+        "oie.adapters.sendgrid_mailer",
+    ],
     "jobs": ["oie.jobs.http", "oie.adapters.firestore_store", "oie.adapters.bigquery_warehouse"],
-    "track": ["oie.http"],
-    "personalize": ["oie.http"],
-    "outcomes": ["oie.http"],
-    "webhooks": ["oie.http"],
-    "campaign_step": ["oie.http"],
 }
 
 

@@ -17,7 +17,8 @@ from oie.devstack.emulator import FirestoreEmulator, free_port
 from oie.devstack.gateway import build_gateway
 from oie.webhooks.signer import LocalSigner
 from tests.conftest import make_settings
-from tests.integration.webhooks.helpers import RecordingQueue, event, seed_tenant
+from tests.fakes import RecordingQueue
+from tests.integration.webhooks.helpers import event, seed_tenant
 
 EVENTS = 1000
 RUNS = 5

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ sys.path.insert(0, str(HERE.parents[1]))  # the repo root, for `tests.*`
 
 
 def main() -> int:
+    # The local servers' request logs would bury the figures.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     only = set(sys.argv[1:])
     results = {}
     for path in sorted(HERE.glob("bench_*.py")):

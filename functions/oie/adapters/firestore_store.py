@@ -20,12 +20,15 @@ from oie.ports import Row
 from oie.tenants.models import Tenant
 
 T = TypeVar("T")
+# Faults worth a retry. Aborted is contention: a transaction that lost a race for a
+# document (a shared rate bucket, a lead's state) after the client's own retries.
 _TRANSIENT = (
     gexc.ServiceUnavailable,
     gexc.DeadlineExceeded,
     gexc.InternalServerError,
     gexc.RetryError,
     gexc.TooManyRequests,
+    gexc.Aborted,
 )
 READ_TIMEOUT = 5.0
 BATCH_LIMIT = 400
@@ -37,6 +40,12 @@ def _guard(call: Callable[[], T]) -> T:
         return call()
     except _TRANSIENT as exc:
         raise BackendUnavailable(f"firestore: {exc}") from exc
+    except ValueError as exc:
+        # google-cloud-firestore's transactional retries end in a ValueError once a
+        # contended transaction has failed every attempt: contention, so worth a retry.
+        if str(exc).startswith("Failed to commit transaction"):
+            raise BackendUnavailable(f"firestore: {exc}") from exc
+        raise
 
 
 def make_client(project: str, database: str) -> firestore.Client:

@@ -17,8 +17,8 @@ from oie.links.csv_import import parse_leads
 from oie.suppressions.models import Suppression
 from oie.tenants.service import create_tenant
 from tests.factories import csv_text
+from tests.fakes import RecordingQueue
 from tests.unit.campaigns.factories import PLAN, make_plan
-from tests.unit.campaigns.fakes import RecordingQueue
 
 pytestmark = pytest.mark.firestore
 SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", from_name="Sam", verification="verified")

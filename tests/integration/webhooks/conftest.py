@@ -3,7 +3,8 @@ from werkzeug.test import Client
 
 from oie.devstack.gateway import build_gateway
 from oie.webhooks.signer import LocalSigner
-from tests.integration.webhooks.helpers import RecordingQueue, seed_tenant
+from tests.fakes import RecordingQueue
+from tests.integration.webhooks.helpers import seed_tenant
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from oie.ports import Task
 from oie.tenants.service import create_tenant
 from oie.webhooks.signer import LocalSigner
 
@@ -13,24 +12,6 @@ TENANT = "acme"
 CHROME = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
 )
-
-
-class RecordingQueue:
-    """Cloud Tasks' contract in memory: a name is taken once."""
-
-    def __init__(self) -> None:
-        self.tasks: list[Task] = []
-        self.names: set[str] = set()
-
-    def enqueue(self, task: Task) -> bool:
-        if task.name in self.names:
-            return False
-        self.names.add(task.name or "")
-        self.tasks.append(task)
-        return True
-
-    def events(self) -> list[dict[str, Any]]:
-        return [t.payload["event"] for t in self.tasks]
 
 
 def seed_tenant(app: Any, signer: LocalSigner, tenant_id: str = TENANT) -> None:

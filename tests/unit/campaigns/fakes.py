@@ -10,7 +10,7 @@ from oie.campaigns.limits import Counter, LimitsConfig, Rule, WarmupPool, take
 from oie.campaigns.models import Contact, ContactCampaign, ScheduledAction, SenderIdentity
 from oie.campaigns.plan import Plan
 from oie.campaigns.ports import Commit, Decide
-from oie.ports import OutboundEmail, Task
+from oie.ports import OutboundEmail
 
 
 class MemoryStates:
@@ -130,19 +130,6 @@ class MemoryContacts:
 
     def contacts(self, tenant_id: str, campaign_id: str) -> Iterable[Contact]:
         return iter(self.items)
-
-
-class RecordingQueue:
-    def __init__(self) -> None:
-        self.tasks: list[Task] = []
-        self.names: set[str] = set()
-
-    def enqueue(self, task: Task) -> bool:
-        if task.name in self.names:
-            return False
-        self.names.add(task.name or "")
-        self.tasks.append(task)
-        return True
 
 
 class RecordingMailer:

@@ -16,7 +16,7 @@ from oie.suppressions import tokens
 from oie.suppressions.models import Suppression
 from oie.suppressions.store import MemorySuppressions
 from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse
+from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse, RecordingQueue
 from tests.unit.campaigns import fakes
 from tests.unit.campaigns.factories import T0, make_contact, make_plan
 
@@ -35,7 +35,7 @@ def svc():
         contacts=fakes.MemoryContacts(make_contact()),
         tenants=FakeTenantStore(make_tenant(reply_domain="reply.acme.com")),
         suppressions=MemorySuppressions(),
-        tasks=fakes.RecordingQueue(),
+        tasks=RecordingQueue(),
         warehouse=FakeWarehouse(),
         mailer=fakes.RecordingMailer(),
         clock=FakeClock(T0),
