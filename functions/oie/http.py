@@ -34,11 +34,3 @@ def cors_headers(origin: str | None, allowed: bool, methods: str) -> dict[str, s
         "Access-Control-Max-Age": "86400",
         "Vary": "Origin",
     }
-
-
-def not_implemented(function: str) -> Response:
-    """Answer for an entry point whose capability has not shipped yet."""
-    return json_response(
-        {"error": {"code": "not_implemented", "message": f"{function} is not available yet"}},
-        status=501,
-    )
