@@ -22,32 +22,37 @@ export const start = (w, s) => {
   const ds = s.dataset
   const tenant = ds.tenant
   const opt = (ds.optional || '').split(',')
-  // Automation (unless our own tests allow it), file: pages and GPC: do nothing. The opt-out
-  // flag lives in localStorage, so it is checked by init(), before anything is stored or sent.
-  if (
-    !tenant ||
-    (n.webdriver && !('allowAutomation' in ds)) ||
-    l.protocol == 'file:' ||
-    n.globalPrivacyControl === true
-  ) {
-    w.oie = () => {}
-    return
-  }
-  const m = meter()
-  const q = []
-  // The URL as loaded: its i / oie_t are applied to the stored identity by init().
+  const off = () => (w.oie = () => {})
+  // Automation (unless our own tests allow it) and file: pages: do nothing.
+  if (!tenant || (n.webdriver && !('allowAutomation' in ds)) || l.protocol == 'file:') return off()
+  // The URL as loaded: its i / oie_t wait here, in memory only, until init() applies them to the
+  // stored identity once consent allows it (never, if consent never comes).
   const search = l.search
-  // The identity ({vid, i, tok, visit, seen, sid}), read from storage by init(): undefined
-  // before (events wait in memory until then).
+  // Shared URLs must not carry identity: i and oie_t leave the address bar at once, whatever the
+  // consent state, GPC included.
+  const c = strip(search)
+  c != search && w.history.replaceState(w.history.state, '', l.pathname + c + l.hash)
+  // GPC: nothing else happens (consent does not override it). The opt-out flag lives in
+  // localStorage, so it is checked by init(), before anything is stored or sent.
+  if (n.globalPrivacyControl === true) return off()
+  let m = meter()
+  const q = []
+  // The identity ({vid, i, tok, visit, seen, sid}), read from storage by init() once consent
+  // allows it: undefined before (events wait in memory until then), 0 again after a refusal.
   let st
-  // consent: 1 may store and send; 0 waiting for consent (events wait in memory); -1 refused;
+  // consent: 1 may measure, store and send; 0 waiting for consent and -1 refused: nothing is
+  // measured (what the meters and markers hold meanwhile is reset before it could count);
   // -2 opted out (localStorage.oie_optout): nothing happens any more.
   let consent = ds.consent == 'required' ? 0 : 1
   let tx
   let timer = 0
   let ctx
   let page
+  let view
   let last
+  let clicks = []
+  let rage
+  let sel
 
   const url = () => l.origin + l.pathname + strip(l.search)
   const idle = (f) => (w.requestIdleCallback ? w.requestIdleCallback(f, { timeout: 2e3 }) : setTimeout(f, 1))
@@ -81,10 +86,8 @@ export const start = (w, s) => {
     tx = transport(w, endpoint(s) + '/track')
     st = identify(load(w), search)
     for (const e of q.splice(0)) stamp(e)
-    if (consent > 0) {
-      save(w, st)
-      tx.retry()
-    }
+    save(w, st)
+    tx.retry()
   }
 
   const flush = safe((beacon) => {
@@ -117,39 +120,51 @@ export const start = (w, s) => {
     }
   })
 
+  // Only consented events are recorded: nothing measured before consent is ever sent.
   const push = (type, props) => {
-    if (consent < 0) return
+    if (consent < 1) return
     const e = ev(type, props)
     // Before init() events wait in memory; init() sessions them.
     if (!st) q.push(e)
     else {
       // Another tab may have moved the session on: storage is the shared truth.
-      if (consent) Object.assign(st, load(w))
+      Object.assign(st, load(w))
       stamp(e)
-      if (consent) save(w, st)
+      save(w, st)
     }
     if (q.length > 4) flush()
     else timer = timer || setTimeout(flush, 1e4)
   }
 
-  // Shared URLs must not carry identity: i and oie_t leave the address bar at once.
-  const clean = () => {
-    const c = strip(l.search)
-    if (c != l.search) w.history.replaceState(w.history.state, '', l.pathname + c + l.hash)
+  // The current pageview's markers: scroll milestones, forms started and sent, video milestones,
+  // active ms, reading speed sent.
+  const marks = () => (page = { s: new Set(), f: new Set(), fs: new Set(), v: new Map(), a: 0 })
+  // Consent given or refused: whatever was measured so far is forgotten (queue, active-time meter,
+  // markers, a pending rage click or selection) and the URL's token goes to oie-p.js only with
+  // consent.
+  const reset = () => {
+    q.length = 0
+    m = meter()
+    marks()
+    clicks = []
+    clearTimeout(rage)
+    clearTimeout(sel)
+    api.search = consent > 0 ? search : ''
   }
 
-  // Consent given: store, resend kept batches and send what waits (init() does the first two).
+  // Consent given: measurement starts from zero with this page's pageview; the storage is read,
+  // written and kept batches resent at idle time (init(), via the first send).
   const enable = () => {
+    if (consent > 0) return
     consent = 1
-    clean()
-    if (st) {
-      save(w, st)
-      tx.retry()
-      flush()
-    } else soon(flush)
+    reset()
+    push('pageview', view)
+    soon(measure)
+    soon(flush)
   }
 
   const measure = safe(() => {
+    if (consent < 1) return
     const pct = scrolled(w)
     for (const x of DEPTHS) if (pct >= x && !page.s.has(x)) push('scroll', { depth: page.s.add(x) && x })
   })
@@ -176,8 +191,8 @@ export const start = (w, s) => {
     const referrer = spa ? last : d.referrer
     page && end()
     last = url()
-    page = { s: new Set(), f: new Set(), fs: new Set(), v: new Map(), a: 0 }
-    push('pageview', { title: d.title, referrer, spa })
+    marks()
+    push('pageview', (view = { title: d.title, referrer, spa }))
     // Layout is first read at idle time after load (or at the first scroll).
     soon(measure)
   }
@@ -189,8 +204,10 @@ export const start = (w, s) => {
     if (cmd == 'consent') {
       if (a) enable()
       else {
+        // Refused: stop, forget what was measured and the identity (stored and in memory).
         consent = -1
-        q.length = 0
+        reset()
+        st = 0
         clear(w)
       }
     }
@@ -198,13 +215,16 @@ export const start = (w, s) => {
 
   const early = (w.oie && w.oie.q) || []
   w.oie = api
-  // The URL's i / oie_t leave the address bar now but storage waits: oie-p.js finds them here.
-  api.search = search
-  consent && clean()
-  // Storage waits for idle time (then a full batch goes at once, as push() would have sent it).
+  // The URL's i / oie_t have left the address bar but storage waits: oie-p.js finds them here
+  // (only with consent).
+  api.search = consent ? search : ''
+  // Storage waits for idle time (then a full batch goes at once, as push() would have sent it),
+  // and for consent.
   soon(() => {
-    init()
-    q.length > 4 && flush()
+    if (consent > 0) {
+      init()
+      q.length > 4 && flush()
+    }
   })
   pageview(false)
   for (const args of early) api(...args)
@@ -242,8 +262,6 @@ export const start = (w, s) => {
     flush(1)
   })
 
-  let clicks = []
-  let rage
   on(d, 'click', (e) => {
     const el = clickable(e.target)
     el && push('click', clickProps(el))
@@ -294,7 +312,6 @@ export const start = (w, s) => {
   for (const t of ['play', 'pause', 'ended', 'timeupdate']) on(d, t, media)
 
   const chars = () => String(w.getSelection()).length
-  let sel
   opt.includes('selection') &&
     on(d, 'selectionchange', () => {
       clearTimeout(sel)
