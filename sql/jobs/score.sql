@@ -2,6 +2,9 @@
 -- run are rescored from all their sessions; every profile's recency is then refreshed to
 -- @now (a lookup on lead_profiles, not on events). Components are kept, so anyone can see
 -- why a lead is hot. Levels that change are stamped, and recorded in lead_level_changes.
+-- The trust rule (README, "Trust"): a lead whose only evidence is an id keeps its full
+-- score but its level is held at scoring_config.id_only_max_level (warm); the evidence and
+-- the reason are kept beside the components.
 
 -- name: score_leads
 merge lead_profiles as t
@@ -15,6 +18,40 @@ using (
     where
       updated_at > @since and updated_at <= @until and lead_id is not null
       and session_start >= timestamp_sub(@since, interval 32 day)
+  ),
+
+  lead_sessions as (
+    select s.*
+    from sessions as s
+    inner join affected as a on a.tenant_id = s.tenant_id and a.lead_id = s.lead_id
+  ),
+
+  -- One row per (tenant, lead, visitor): the visitor's best proof over its sessions, so one
+  -- verified visit vouches for the same visitor's visits without a token (0 id only,
+  -- 1 corroborated, 2 verified).
+  visitor_evidence as (
+    select
+      tenant_id,
+      lead_id,
+      visitor_id,
+      max(case evidence when 'verified' then 2 when 'corroborated' then 1 else 0 end) as evidence_rank,
+      count(*) as sessions
+    from lead_sessions
+    group by tenant_id, lead_id, visitor_id
+  ),
+
+  -- One row per (tenant, lead): the lead's best proof over its visitors, and its sessions
+  -- counted by their visitor's proof.
+  lead_evidence as (
+    select
+      tenant_id,
+      lead_id,
+      max(evidence_rank) as evidence_rank,
+      sum(case when evidence_rank = 2 then sessions else 0 end) as verified_sessions,
+      sum(case when evidence_rank = 1 then sessions else 0 end) as corroborated_sessions,
+      sum(case when evidence_rank = 0 then sessions else 0 end) as id_only_sessions
+    from visitor_evidence
+    group by tenant_id, lead_id
   ),
 
   facts as (
@@ -32,8 +69,7 @@ using (
       sum(s.videos_completed) as videos_completed,
       min(s.session_start) as first_seen_at,
       max(s.session_end) as last_activity_at
-    from sessions as s
-    inner join affected as a on a.tenant_id = s.tenant_id and a.lead_id = s.lead_id
+    from lead_sessions as s
     group by s.tenant_id, s.lead_id
   ),
 
@@ -70,7 +106,8 @@ using (
       c.score_cap,
       c.burning_min,
       c.hot_min,
-      c.warm_min
+      c.warm_min,
+      coalesce(c.id_only_max_level, 'warm') as id_only_max_level
     from facts as f
     inner join config as k on k.tenant_id = f.tenant_id
     inner join scoring_config as c on c.tenant_id = k.config_of
@@ -86,16 +123,44 @@ using (
     from components
   ),
 
+  evidenced as (
+    select
+      s.*,
+      e.verified_sessions,
+      e.corroborated_sessions,
+      e.id_only_sessions,
+      case e.evidence_rank when 2 then 'verified' when 1 then 'corroborated' else 'id_only' end as evidence_level,
+      e.evidence_rank = 0 as is_id_only,
+      case
+        when s.score >= s.burning_min then 'burning'
+        when s.score >= s.hot_min then 'hot'
+        when s.score >= s.warm_min then 'warm'
+        else 'cold'
+      end as uncapped_level
+    from scored as s
+    inner join lead_evidence as e on e.tenant_id = s.tenant_id and e.lead_id = s.lead_id
+  ),
+
+  -- A level above the cap needs corroboration; up to it, the score alone decides.
+  capped as (
+    select
+      *,
+      case
+        when score >= burning_min and (not is_id_only or id_only_max_level = 'burning') then 'burning'
+        when score >= hot_min and (not is_id_only or id_only_max_level in ('hot', 'burning')) then 'hot'
+        when score >= warm_min and (not is_id_only or id_only_max_level != 'cold') then 'warm'
+        else 'cold'
+      end as level
+    from evidenced
+  ),
+
   final as (
     select
       *,
       case
-        when score >= burning_min then 'burning'
-        when score >= hot_min then 'hot'
-        when score >= warm_min then 'warm'
-        else 'cold'
-      end as level
-    from scored
+        when level != uncapped_level then concat('id_only: no /go click or verified token; held at ', level)
+      end as level_cap_reason
+    from capped
   )
 
   select * from final
@@ -110,17 +175,21 @@ when matched then update set
   high_intent_points = s.high_intent_points, conversion_points = s.conversion_points, score = s.score,
   previous_level = case when s.level != t.level then t.level else t.previous_level end,
   level_changed_at = case when s.level != t.level then @now else t.level_changed_at end,
-  level = s.level, scored_at = @now
+  level = s.level, evidence_level = s.evidence_level, verified_sessions = s.verified_sessions,
+  corroborated_sessions = s.corroborated_sessions, id_only_sessions = s.id_only_sessions,
+  uncapped_level = s.uncapped_level, level_cap_reason = s.level_cap_reason, scored_at = @now
 when not matched then insert (
   tenant_id, lead_id, sessions, pageviews, active_minutes, scroll_milestones, pricing_views, case_study_views,
   product_views, forms_submitted, videos_completed, first_seen_at, last_activity_at, recency_points,
   frequency_points, engagement_points, high_intent_points, conversion_points, score, level, previous_level,
-  level_changed_at, scored_at
+  level_changed_at, evidence_level, verified_sessions, corroborated_sessions, id_only_sessions, uncapped_level,
+  level_cap_reason, scored_at
 ) values (
   s.tenant_id, s.lead_id, s.sessions, s.pageviews, s.active_minutes, s.scroll_milestones, s.pricing_views,
   s.case_study_views, s.product_views, s.forms_submitted, s.videos_completed, s.first_seen_at, s.last_activity_at,
   s.recency_points, s.frequency_points, s.engagement_points, s.high_intent_points, s.conversion_points, s.score,
-  s.level, null, @now, @now
+  s.level, null, @now, s.evidence_level, s.verified_sessions, s.corroborated_sessions, s.id_only_sessions,
+  s.uncapped_level, s.level_cap_reason, @now
 );
 
 -- name: score_refresh_recency
@@ -162,10 +231,12 @@ using (
       end as recency_points,
       p.frequency_points + p.engagement_points + p.high_intent_points + p.conversion_points as other_points,
       p.recency_points as old_recency,
+      coalesce(p.evidence_level = 'id_only', false) as is_id_only,
       c.score_cap,
       c.burning_min,
       c.hot_min,
-      c.warm_min
+      c.warm_min,
+      coalesce(c.id_only_max_level, 'warm') as id_only_max_level
     from candidates as p
     inner join scoring_config as c
       on
@@ -173,20 +244,47 @@ using (
         or (c.tenant_id = '*' and p.tenant_id not in (select tenant_id from configured))
   ),
 
+  rescored as (
+    select
+      *,
+      round(least(score_cap, recency_points + other_points), 1) as score
+    from recency
+    where recency_points != old_recency
+  ),
+
+  -- The same cap as score_leads, on the evidence the profile keeps. A profile scored before
+  -- evidence was kept (null) is left uncapped: decay only lowers a score, so its level
+  -- cannot rise here.
+  capped as (
+    select
+      *,
+      case
+        when score >= burning_min then 'burning'
+        when score >= hot_min then 'hot'
+        when score >= warm_min then 'warm'
+        else 'cold'
+      end as uncapped_level,
+      case
+        when score >= burning_min and (not is_id_only or id_only_max_level = 'burning') then 'burning'
+        when score >= hot_min and (not is_id_only or id_only_max_level in ('hot', 'burning')) then 'hot'
+        when score >= warm_min and (not is_id_only or id_only_max_level != 'cold') then 'warm'
+        else 'cold'
+      end as level
+    from rescored
+  ),
+
   final as (
     select
       tenant_id,
       lead_id,
       recency_points,
-      round(least(score_cap, recency_points + other_points), 1) as score,
+      score,
+      level,
+      uncapped_level,
       case
-        when round(least(score_cap, recency_points + other_points), 1) >= burning_min then 'burning'
-        when round(least(score_cap, recency_points + other_points), 1) >= hot_min then 'hot'
-        when round(least(score_cap, recency_points + other_points), 1) >= warm_min then 'warm'
-        else 'cold'
-      end as level
-    from recency
-    where recency_points != old_recency
+        when level != uncapped_level then concat('id_only: no /go click or verified token; held at ', level)
+      end as level_cap_reason
+    from capped
   )
 
   select * from final
@@ -198,6 +296,8 @@ when matched then update set
   previous_level = case when s.level != t.level then t.level else t.previous_level end,
   level_changed_at = case when s.level != t.level then @now else t.level_changed_at end,
   level = s.level,
+  uncapped_level = s.uncapped_level,
+  level_cap_reason = s.level_cap_reason,
   scored_at = @now;
 
 -- name: score_record_level_changes
@@ -211,13 +311,14 @@ using (
     previous_level as from_level,
     level as to_level,
     score,
+    evidence_level,
     level_changed_at as changed_at
   from lead_profiles
   where level_changed_at = @now
 ) as s
 on t.change_id = s.change_id
-when not matched then insert (change_id, tenant_id, lead_id, from_level, to_level, score, changed_at)
-values (s.change_id, s.tenant_id, s.lead_id, s.from_level, s.to_level, s.score, s.changed_at);
+when not matched then insert (change_id, tenant_id, lead_id, from_level, to_level, score, evidence_level, changed_at)
+values (s.change_id, s.tenant_id, s.lead_id, s.from_level, s.to_level, s.score, s.evidence_level, s.changed_at);
 
 -- name: profiles_to_sync
 -- Profiles scored since the last sync, as personalization may show them.
@@ -233,7 +334,10 @@ from lead_profiles
 where scored_at > @since and scored_at <= @until;
 
 -- name: level_changes_to_alert
--- Upward level changes since the last alert run, with what made the lead hot.
+-- Upward level changes since the last alert run, with what made the lead hot and the
+-- evidence behind it. Only corroborated leads are announced (README, "Trust"): a change
+-- recorded as id-only, or of a lead that is id-only now, is never sent (alerts/service.py
+-- checks again). A change recorded before evidence was kept reads the lead's current one.
 select
   c.change_id,
   c.tenant_id,
@@ -249,8 +353,17 @@ select
   p.conversion_points,
   p.sessions,
   p.pricing_views,
-  p.last_activity_at
+  p.last_activity_at,
+  coalesce(c.evidence_level, p.evidence_level) as evidence_level,
+  p.evidence_level as current_evidence_level,
+  p.verified_sessions,
+  p.corroborated_sessions,
+  p.id_only_sessions,
+  p.uncapped_level
 from lead_level_changes as c
 inner join lead_profiles as p on p.tenant_id = c.tenant_id and p.lead_id = c.lead_id
-where c.changed_at > @since and c.changed_at <= @until
+where
+  c.changed_at > @since and c.changed_at <= @until
+  and coalesce(c.evidence_level, p.evidence_level) in ('verified', 'corroborated')
+  and p.evidence_level in ('verified', 'corroborated')
 order by c.changed_at;

@@ -196,12 +196,38 @@ using (
     where n.event_type = 'pageview'
   ),
 
-  session_links as (
-    select n.tenant_id, n.visitor_id, n.session_number, min_by(m.lead_id, n.occurred_at) as lead_id
+  -- Each session's events by the lead their tracking id stands for, with the proof they carried.
+  event_leads as (
+    select
+      n.tenant_id,
+      n.visitor_id,
+      n.session_number,
+      m.lead_id,
+      min(n.occurred_at) as first_at,
+      logical_or(n.identity_status = 'verified') as has_token,
+      logical_or(n.identity_status = 'expired') as has_expired_token
     from numbered as n
     inner join identity_map as m on m.tenant_id = n.tenant_id and m.tracking_id = n.tracking_id
     where n.identity_status != 'forged'
-    group by n.tenant_id, n.visitor_id, n.session_number
+    group by n.tenant_id, n.visitor_id, n.session_number, m.lead_id
+  ),
+
+  session_links as (
+    select tenant_id, visitor_id, session_number, min_by(lead_id, first_at) as lead_id
+    from event_leads
+    group by tenant_id, visitor_id, session_number
+  ),
+
+  -- /go clicks not flagged as bots that handed out one of these visitor ids: proof the
+  -- visitor came through the lead's link even when its token did not come along.
+  go_clicks as (
+    select distinct c.tenant_id, c.visitor_id, c.lead_id
+    from email_clicks as c
+    inner join anchors as a on a.tenant_id = c.tenant_id and a.visitor_id = c.visitor_id
+    where
+      not c.is_bot
+      -- A token lives 90 days; a constant bound lets BigQuery read recent partitions only.
+      and c.clicked_at >= timestamp_sub(@scan_from, interval 90 day)
   ),
 
   visitor_first_lead as (
@@ -277,11 +303,25 @@ using (
       a.country,
       a.company_name,
       a.is_return_visit,
+      -- What proved this visitor is the lead (README, "Trust"): the server's own proof, or none.
+      case
+        when p.has_token then 'verified'
+        when p.has_expired_token or g.lead_id is not null then 'corroborated'
+        when coalesce(l.lead_id, v.lead_id) is not null then 'id_only'
+      end as evidence,
       false as is_tombstone
     from aggregated as a
     left join session_links as l
       on l.tenant_id = a.tenant_id and l.visitor_id = a.visitor_id and l.session_number = a.session_number
     left join visitor_first_lead as v on v.tenant_id = a.tenant_id and v.visitor_id = a.visitor_id
+    left join event_leads as p
+      on
+        p.tenant_id = a.tenant_id
+        and p.visitor_id = a.visitor_id
+        and p.session_number = a.session_number
+        and p.lead_id = coalesce(l.lead_id, v.lead_id)
+    left join go_clicks as g
+      on g.tenant_id = a.tenant_id and g.visitor_id = a.visitor_id and g.lead_id = coalesce(l.lead_id, v.lead_id)
   ),
 
   tombstones as (
@@ -289,7 +329,7 @@ using (
       s.tenant_id, s.session_id, s.visitor_id, s.lead_id, s.session_start, s.session_end, s.duration_s, s.active_s,
       s.event_count, s.pageviews, s.clicks, s.max_scroll, s.scroll_milestones, s.forms_started, s.forms_submitted,
       s.videos_played, s.videos_completed, s.pricing_views, s.case_study_views, s.product_views, s.entry_page,
-      s.exit_page, s.device_type, s.browser, s.os, s.country, s.company_name, s.is_return_visit,
+      s.exit_page, s.device_type, s.browser, s.os, s.country, s.company_name, s.is_return_visit, s.evidence,
       true as is_tombstone
     from sessions as s
     inner join anchors as a on a.tenant_id = s.tenant_id and a.visitor_id = s.visitor_id
@@ -319,24 +359,25 @@ when matched then update set
   videos_played = s.videos_played, videos_completed = s.videos_completed, pricing_views = s.pricing_views,
   case_study_views = s.case_study_views, product_views = s.product_views, entry_page = s.entry_page,
   exit_page = s.exit_page, device_type = s.device_type, browser = s.browser, os = s.os, country = s.country,
-  company_name = s.company_name, is_return_visit = s.is_return_visit, updated_at = @now
+  company_name = s.company_name, is_return_visit = s.is_return_visit, evidence = s.evidence, updated_at = @now
 when not matched and not s.is_tombstone then insert (
   tenant_id, session_id, visitor_id, lead_id, session_start, session_end, duration_s, active_s, event_count,
   pageviews, clicks, max_scroll, scroll_milestones, forms_started, forms_submitted, videos_played, videos_completed,
   pricing_views, case_study_views, product_views, entry_page, exit_page, device_type, browser, os, country,
-  company_name, is_return_visit, updated_at
+  company_name, is_return_visit, evidence, updated_at
 ) values (
   s.tenant_id, s.session_id, s.visitor_id, s.lead_id, s.session_start, s.session_end, s.duration_s, s.active_s,
   s.event_count, s.pageviews, s.clicks, s.max_scroll, s.scroll_milestones, s.forms_started, s.forms_submitted,
   s.videos_played, s.videos_completed, s.pricing_views, s.case_study_views, s.product_views, s.entry_page,
-  s.exit_page, s.device_type, s.browser, s.os, s.country, s.company_name, s.is_return_visit, @now
+  s.exit_page, s.device_type, s.browser, s.os, s.country, s.company_name, s.is_return_visit, s.evidence, @now
 );
 
 -- name: sessionize_backfill_leads
 -- A visitor identified now (a link on the third visit, an email in a form) gets that lead
--- on its earlier, anonymous sessions too.
+-- on its earlier, anonymous sessions too. Those carried no proof themselves ('id_only');
+-- the score job lets a proven session of the same visitor vouch for them.
 update sessions as s
-set lead_id = v.lead_id, updated_at = @now
+set lead_id = v.lead_id, evidence = 'id_only', updated_at = @now
 from (
   select tenant_id, visitor_id, min_by(lead_id, first_seen_at) as lead_id
   from visitor_leads

@@ -26,3 +26,14 @@ create table if not exists lead_profiles (
   scored_at timestamp not null
 )
 cluster by tenant_id, lead_id;
+
+-- The evidence behind the level (see "Trust" in the README), additive for existing
+-- tables: the lead's best proof over its visitors ('verified', 'corroborated', 'id_only'),
+-- its sessions counted by their visitor's proof, the level the score alone gives, and why
+-- the level was held below it (null when it was not). `score` itself is never capped.
+alter table lead_profiles add column if not exists evidence_level string;
+alter table lead_profiles add column if not exists verified_sessions int64;
+alter table lead_profiles add column if not exists corroborated_sessions int64;
+alter table lead_profiles add column if not exists id_only_sessions int64;
+alter table lead_profiles add column if not exists uncapped_level string;
+alter table lead_profiles add column if not exists level_cap_reason string;

@@ -12,3 +12,6 @@ create table if not exists lead_level_changes (
 )
 partition by date(changed_at)
 cluster by tenant_id;
+
+-- The lead's evidence when its level changed: alerts go only to corroborated leads.
+alter table lead_level_changes add column if not exists evidence_level string;

@@ -1,13 +1,14 @@
 -- high_intent_leads: one row per (tenant, lead) at level hot or burning: who sales should
 -- call now, why (each score component), and how they came (the lead's campaigns).
 -- A lead imported into several campaigns shows the latest one it was added to as
--- campaign_id and every one of them in campaign_ids.
+-- campaign_id and every one of them in campaign_ids. Only corroborated leads (README,
+-- "Trust"): the score job never lets an id-only lead be hot; this view checks again.
 create or replace view high_intent_leads as
 
 with hot_profiles as (
   select *
   from lead_profiles
-  where level in ('hot', 'burning')
+  where level in ('hot', 'burning') and coalesce(evidence_level, 'scored before evidence') != 'id_only'
 ),
 
 campaigns as (
@@ -56,6 +57,10 @@ final as (
     p.engagement_points,
     p.high_intent_points,
     p.conversion_points,
+    p.evidence_level,
+    p.verified_sessions,
+    p.corroborated_sessions,
+    p.id_only_sessions,
     p.sessions,
     p.pageviews,
     p.active_minutes,

@@ -4,6 +4,11 @@ The default model: recency 30/25/20/15/10/5 (<24 h, <3 d, <7 d, <14 d, <30 d, ol
 frequency sessions x 4 (cap 20), engagement pageviews x 1.5 + active minutes + scroll
 milestones (cap 25), high-intent pricing 8 / case study 5 / product 4 (cap 25),
 conversions form submit 15 + video complete 5 (cap 20); burning >= 80, hot >= 60, warm >= 40.
+
+The trust rule: a lead whose only evidence is an id (a tracking id without a token /go
+signed, or a typed email) keeps its score but its level is held at warm. The event factory
+writes events with an `i` as verified (they came through /go), so the history's levels are
+the model's; lead D, identified only by the email it typed, is id-only but warm anyway.
 """
 
 from __future__ import annotations
@@ -139,6 +144,124 @@ def test_scores_levels_and_components_match_the_model(app, history):
     assert got["t1/lead_c"]["level"] == "cold"
     assert components(got["t1/lead_d"]) == (25, 4, 1.5, 0, 20, 50.5)
     assert got["t1/lead_d"]["level"] == "warm"
+
+
+def evidence(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        row[k]
+        for k in (
+            "evidence_level",
+            "verified_sessions",
+            "corroborated_sessions",
+            "id_only_sessions",
+            "uncapped_level",
+            "level",
+            "level_cap_reason",
+        )
+    )
+
+
+def test_the_evidence_behind_each_level_is_kept_with_the_components(app, history):
+    run_all(app)
+    got = profiles(app)
+    assert evidence(got["t1/lead_a"]) == ("verified", 1, 0, 0, "warm", "warm", None)
+    assert evidence(got["t1/lead_b"]) == ("verified", 3, 0, 0, "hot", "hot", None)
+    # Identified by a typed email alone: id-only, but warm is as high as the score goes.
+    assert evidence(got["t1/lead_d"]) == ("id_only", 0, 0, 1, "warm", "warm", None)
+
+
+def unverified(row: dict[str, Any]) -> dict[str, Any]:
+    """The same event sent with only `i` and no token: a plain link, or a forger."""
+    return row | {"identity_status": "unverified"}
+
+
+# One session of high intent two hours ago: recency 30 + frequency 4 + engagement 18.5
+# (5 pageviews x 1.5 + 10 minutes + 1 milestone) + high intent 25 (3 x 8 + 4 + 5, cap)
+# + conversions 20 (15 + 5) = 97.5.
+def high_intent(vid: str, i: str) -> list[dict[str, Any]]:
+    return [
+        ev("t1", vid, at(hours=2), "pageview", "/pricing", i=i),
+        ev("t1", vid, at(hours=2, minutes=-1), "scroll", "/pricing", i=i, depth=50),
+        ev("t1", vid, at(hours=2, minutes=-2), "pageview", "/pricing", i=i),
+        ev("t1", vid, at(hours=2, minutes=-3), "pageview", "/pricing", i=i),
+        ev("t1", vid, at(hours=2, minutes=-4), "pageview", "/product/tour", i=i),
+        ev("t1", vid, at(hours=2, minutes=-5), "pageview", "/case-studies/acme", i=i),
+        ev("t1", vid, at(hours=2, minutes=-6), "active_time", "/case-studies/acme", i=i, ms=600000),
+        ev("t1", vid, at(hours=2, minutes=-7), "form_submit", "/demo", i=i, form_id="demo"),
+        ev("t1", vid, at(hours=2, minutes=-9), "video", "/demo", i=i, action="complete"),
+    ]
+
+
+def test_an_id_only_lead_keeps_its_score_but_is_held_at_warm(app):
+    w = app.warehouse
+    w.upsert_rows("identity_map", [identity_row("t1", "linkHHHH", "lead_h")], key_fields=("tenant_id", "tracking_id"))
+    # Lead B's history (71: hot by the score alone), sent with the id and no token.
+    events = [
+        ev("t1", "vis_h", at(days=6), "pageview", "/blog/a", i="linkHHHH"),
+        ev("t1", "vis_h", at(days=6, minutes=-4), "pageview", "/blog/b", i="linkHHHH"),
+        ev("t1", "vis_h", at(days=6, minutes=-9), "active_time", "/blog/b", i="linkHHHH", ms=300000),
+        ev("t1", "vis_h", at(days=3), "pageview", "/product/tour", i="linkHHHH"),
+        ev("t1", "vis_h", at(days=3, minutes=-1), "scroll", "/product/tour", i="linkHHHH", depth=25),
+        ev("t1", "vis_h", at(days=3, minutes=-2), "scroll", "/product/tour", i="linkHHHH", depth=50),
+        ev("t1", "vis_h", at(hours=1), "pageview", "/case-studies/acme", i="linkHHHH"),
+        ev("t1", "vis_h", at(hours=1, minutes=-1), "scroll", "/case-studies/acme", i="linkHHHH", depth=25),
+        ev("t1", "vis_h", at(hours=1, minutes=-2), "scroll", "/case-studies/acme", i="linkHHHH", depth=50),
+        ev("t1", "vis_h", at(hours=1, minutes=-3), "scroll", "/case-studies/acme", i="linkHHHH", depth=75),
+        ev("t1", "vis_h", at(hours=1, minutes=-5), "active_time", "/case-studies/acme", i="linkHHHH", ms=240000),
+    ]
+    w.insert_rows("events", [unverified(e) for e in events], id_field="event_id")
+    run_all(app)
+    h = profiles(app)["t1/lead_h"]
+    assert components(h) == (30, 12, 20, 9, 0, 71)
+    reason = "id_only: no /go click or verified token; held at warm"
+    assert evidence(h) == ("id_only", 0, 0, 3, "hot", "warm", reason)
+    assert w.sql("select to_level, evidence_level from lead_level_changes") == [
+        {"to_level": "warm", "evidence_level": "id_only"}
+    ]
+
+
+def test_a_capped_lead_stays_capped_while_its_recency_decays(app):
+    w = app.warehouse
+    w.upsert_rows("identity_map", [identity_row("t1", "linkJJJJ", "lead_j")], key_fields=("tenant_id", "tracking_id"))
+    w.insert_rows("events", [unverified(e) for e in high_intent("vis_j", "linkJJJJ")], id_field="event_id")
+    run_all(app)
+    assert evidence(profiles(app)["t1/lead_j"])[4:6] == ("burning", "warm")
+    run_all(app, NOW + timedelta(days=2))  # only recency moves: 30 -> 25, 92.5, still burning by score
+    j = profiles(app)["t1/lead_j"]
+    assert (j["recency_points"], j["score"], j["uncapped_level"], j["level"]) == (25, 92.5, "burning", "warm")
+    assert w.sql("select count(*) as n from lead_level_changes") == [{"n": 1}]  # new -> warm, nothing since
+
+
+def test_one_verified_visit_vouches_for_the_same_visitors_visits_without_a_token(app):
+    w = app.warehouse
+    w.upsert_rows("identity_map", [identity_row("t1", "linkKKKK", "lead_k")], key_fields=("tenant_id", "tracking_id"))
+    # A week ago through /go (verified); today straight from a sequencer's plain link.
+    w.insert_rows(
+        "events", [ev("t1", "vis_k", at(days=7, hours=1), "pageview", "/", i="linkKKKK")], id_field="event_id"
+    )
+    w.insert_rows("events", [unverified(e) for e in high_intent("vis_k", "linkKKKK")], id_field="event_id")
+    run_all(app)
+    assert w.sql("select evidence from sessions order by session_start") == [
+        {"evidence": "verified"},
+        {"evidence": "id_only"},
+    ]
+    k = profiles(app)["t1/lead_k"]
+    # 30 + 8 (2 sessions) + 20 (6 pageviews x 1.5 + 10 + 1) + 25 + 20 = 103, capped at 100.
+    assert components(k) == (30, 8, 20, 25, 20, 100)
+    assert evidence(k) == ("verified", 2, 0, 0, "burning", "burning", None)
+
+
+def test_a_tenant_may_let_id_only_leads_reach_a_higher_level(app):
+    w = app.warehouse
+    w.sql(
+        "insert into scoring_config select * replace ('t1' as tenant_id, 'hot' as id_only_max_level) "
+        "from scoring_config where tenant_id = '*'"
+    )
+    w.upsert_rows("identity_map", [identity_row("t1", "linkJJJJ", "lead_j")], key_fields=("tenant_id", "tracking_id"))
+    w.insert_rows("events", [unverified(e) for e in high_intent("vis_j", "linkJJJJ")], id_field="event_id")
+    run_all(app)
+    reason = "id_only: no /go click or verified token; held at hot"
+    assert evidence(profiles(app)["t1/lead_j"]) == ("id_only", 0, 0, 1, "burning", "hot", reason)
 
 
 def test_two_tenants_with_the_same_visitor_id_stay_apart(app, history):

@@ -10,7 +10,8 @@ The story, relative to now (recent_sessions reads the real clock):
   a human click on its c2 link 1 h ago; sessions 6 d, 3 d and 1 h ago: hot (30 + 12 + 20 + 9 = 71).
 - lead_c: a bot click, one pageview 10 days ago: cold (15 + 4 + 1.5 = 20.5); a bot's event on
   its link is kept out of everything.
-- lead_d: no click, a form typed 2 days ago identifies it by email: warm (25 + 4 + 1.5 + 20 = 50.5).
+- lead_d: no click, a form typed 2 days ago identifies it by email: warm (25 + 4 + 1.5 + 20 = 50.5;
+  a typed email is id-only evidence, but warm is as high as its score goes, so nothing is held).
 - lead_e and lead_g: nothing. lead_f: a human click and a pricing pageview 3 h ago: warm (43.5).
 - an anonymous visitor of t1 browsing 30 minutes ago.
 """
@@ -291,3 +292,49 @@ def test_each_view_has_one_row_per_grain_key_and_no_null_keys(warehouse, view, g
     )
     assert counts["n_rows"] > 0
     assert counts["n_rows"] == counts["n_keys"] and counts["n_null"] == 0
+
+
+@pytest.fixture
+def id_only_warehouse(tmp_path) -> DuckDBWarehouse:
+    """One lead whose score alone is burning, sent only with its id (no token): held at warm."""
+    w = DuckDBWarehouse(tmp_path / "w.duckdb", keep_open=0)
+    w.migrate()
+    w.upsert_rows("identity_map", [link("t1", "linkH1", "lead_h", "c1", 30)], key_fields=("tenant_id", "tracking_id"))
+    pages = ["/pricing", "/pricing", "/pricing", "/product/tour", "/case-studies/acme"]
+    events = [ev("t1", "vis_h", at(hours=1, minutes=-n), "pageview", page, i="linkH1") for n, page in enumerate(pages)]
+    events += [
+        ev("t1", "vis_h", at(hours=1, minutes=-6), "active_time", "/pricing", i="linkH1", ms=600000),
+        ev("t1", "vis_h", at(hours=1, minutes=-7), "form_submit", "/demo", i="linkH1", form_id="demo"),
+        ev("t1", "vis_h", at(hours=1, minutes=-8), "video", "/demo", i="linkH1", action="complete"),
+    ]
+    w.insert_rows("events", [e | {"identity_status": "unverified"} for e in events], id_field="event_id")
+    sessionize(w, Window(since=LONG_AGO, until=NOW - timedelta(minutes=1), now=NOW))
+    score(w, Window(since=LONG_AGO, until=NOW, now=NOW))
+    return w
+
+
+def test_an_id_only_lead_is_never_a_high_intent_lead_and_shows_as_capped(id_only_warehouse):
+    w = id_only_warehouse
+    # 30 + 4 + 17.5 (5 x 1.5 + 10) + 25 + 20 = 96.5: burning by the score, warm by the evidence.
+    assert w.sql("select score, uncapped_level, level from lead_profiles") == [
+        {"score": 96.5, "uncapped_level": "burning", "level": "warm"}
+    ]
+    assert rows(w, "select * from high_intent_leads") == []
+    got = rows(w, "select intent_level, lead_count, capped_lead_count from intent_distribution order by level_order")
+    assert [(r["intent_level"], r["lead_count"], r["capped_lead_count"]) for r in got] == [
+        ("cold", 0, 0),
+        ("warm", 1, 1),
+        ("hot", 0, 0),
+        ("burning", 0, 0),
+    ]
+    # Defence in depth: even a profile written hot by mistake is not listed while id-only.
+    w.sql("update lead_profiles set level = 'burning'")
+    assert rows(w, "select * from high_intent_leads") == []
+
+
+def test_high_intent_leads_show_the_evidence_behind_them(warehouse):
+    got = rows(warehouse, "select lead_id, evidence_level, verified_sessions, id_only_sessions from high_intent_leads")
+    assert sorted((r["lead_id"], r["evidence_level"], r["verified_sessions"], r["id_only_sessions"]) for r in got) == [
+        ("lead_a", "verified", 1, 0),
+        ("lead_b", "verified", 3, 0),
+    ]

@@ -79,7 +79,7 @@ class Changes:
         return self.rows
 
 
-def change(level="hot", before="warm", lead="lead_1"):
+def change(level="hot", before="warm", lead="lead_1", evidence="verified", now=None):
     return {
         "change_id": f"acme:{lead}:{level}:1",
         "tenant_id": "acme",
@@ -96,6 +96,12 @@ def change(level="hot", before="warm", lead="lead_1"):
         "sessions": 3,
         "pricing_views": 1,
         "last_activity_at": datetime(2026, 3, 10, tzinfo=UTC),
+        "evidence_level": evidence,
+        "current_evidence_level": now or evidence,
+        "verified_sessions": 2 if evidence == "verified" else 0,
+        "corroborated_sessions": 0,
+        "id_only_sessions": 1,
+        "uncapped_level": level,
     }
 
 
@@ -157,3 +163,28 @@ def test_header_names_are_matched_in_any_case():
     headers = signature_headers(b"k" * 32, "a1", b"{}", 1767225600)
     assert verify(b"k" * 32, b"{}", {k.lower(): v for k, v in headers.items()})
     assert not verify(b"k" * 32, b"{}", {"X-OIE-Signature": headers["X-OIE-Signature"]})  # no timestamp
+
+
+def test_an_id_only_lead_is_never_alerted_even_if_the_query_let_it_through():
+    sender = FakeSender(200)
+    rows = (change("burning", "warm", evidence="id_only"), change("hot", lead="lead_2", evidence=None))
+    result = alerts(sender, None, *rows).run(WINDOW)
+    assert sender.posts == [] and result.details == {"sent": 0, "failed": 0}
+
+
+def test_a_change_recorded_as_verified_is_not_sent_once_the_lead_is_id_only_again():
+    sender = FakeSender(200)
+    alerts(sender, None, change(evidence="verified", now="id_only")).run(WINDOW)
+    assert sender.posts == []
+
+
+def test_an_alert_carries_the_evidence_behind_the_level():
+    sender = FakeSender(200)
+    alerts(sender, None, change(evidence="corroborated"), channels=(GENERIC,)).run(WINDOW)
+    ((_, body, _),) = sender.posts
+    assert json.loads(body)["evidence"] == {
+        "level": "corroborated",
+        "verified_sessions": 0,
+        "corroborated_sessions": 0,
+        "id_only_sessions": 1,
+    }

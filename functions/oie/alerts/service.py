@@ -16,6 +16,8 @@ from oie.tenants.models import LEVEL_RANK, AlertChannel, Tenant
 
 log = get_logger(__name__)
 ATTEMPTS = 3
+# Evidence that lets a lead be announced (README, "Trust"); an id alone never is.
+CORROBORATED = frozenset({"verified", "corroborated"})
 
 
 def is_rise(from_level: str | None, to_level: str, channel: AlertChannel) -> bool:
@@ -23,6 +25,11 @@ def is_rise(from_level: str | None, to_level: str, channel: AlertChannel) -> boo
     before = LEVEL_RANK[from_level or "cold"]
     after = LEVEL_RANK[to_level]
     return after > before and after >= LEVEL_RANK[channel.min_level]
+
+
+def is_corroborated(change: dict[str, Any]) -> bool:
+    """Whether the lead behind a change has more than an id to show, then and now."""
+    return change.get("evidence_level") in CORROBORATED and change.get("current_evidence_level") in CORROBORATED
 
 
 def alert_signing_key(secrets: SecretResolver, tenant: Tenant) -> bytes:
@@ -51,6 +58,10 @@ class HotLeadAlerts:
         tried: set[str] = set()
         tenants: dict[str, Tenant | None] = {}
         for change in self.warehouse.query("level_changes_to_alert", window.params()):
+            if not is_corroborated(change):
+                # The query leaves these out already; a signed alert is too costly to trust one filter.
+                log.warning("id-only lead not alerted", extra={"change_id": change["change_id"]})
+                continue
             tenant = tenants.setdefault(change["tenant_id"], self.tenants.get(change["tenant_id"]))
             if tenant is None:
                 continue
@@ -95,6 +106,12 @@ class HotLeadAlerts:
                 "engagement": float(change["engagement_points"]),
                 "high-intent pages": float(change["high_intent_points"]),
                 "conversions": float(change["conversion_points"]),
+            },
+            "evidence": {
+                "level": change["evidence_level"],
+                "verified_sessions": int(change["verified_sessions"] or 0),
+                "corroborated_sessions": int(change["corroborated_sessions"] or 0),
+                "id_only_sessions": int(change["id_only_sessions"] or 0),
             },
             "changed_at": change["changed_at"].isoformat(),
         }
