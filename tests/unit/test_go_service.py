@@ -1,5 +1,6 @@
 from urllib.parse import parse_qs, urlsplit
 
+from oie.errors import BackendUnavailable
 from oie.go.cache import ReadThroughCache
 from oie.go.service import ClickRequest, GoService
 from oie.identity import tokens
@@ -124,3 +125,49 @@ def test_when_the_warehouse_is_down_the_click_is_spooled_and_the_recipient_still
 def test_when_every_store_is_down_the_recipient_still_lands(caplog):
     service, _ = make_service(warehouse=FakeWarehouse(down=True), spool=FakeSpool(down=True))
     assert without_token(service.click(click()))[0] == "https://www.acme.com/demo?i=ab3f9k2q"
+
+
+class DownLinkStore:
+    """A link store whose every read fails as Firestore does past its deadline."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def get(self, tracking_id):
+        self.reads += 1
+        raise BackendUnavailable("the database did not answer in time")
+
+    find_by_go_host = get
+
+
+class CountingSpool(FakeSpool):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def add(self, row, *, row_id):
+        self.calls += 1
+        super().add(row, row_id=row_id)
+
+
+def test_when_links_cannot_be_read_the_recipient_lands_on_the_default_page_and_the_click_is_kept():
+    warehouse, down = FakeWarehouse(), DownLinkStore()
+    service, _ = make_service(warehouse=warehouse, links=down)
+    assert service.click(click(host="links.acme.com")) == DEFAULT
+    (row,) = warehouse.tables["email_clicks"]
+    assert (row["tracking_id"], row["tenant_id"], row["lead_id"], row["is_known_link"]) == (
+        "ab3f9k2q",
+        None,
+        None,
+        False,
+    )
+    # Whose tenant it is is unknown, so is its ip_mode: keep no address rather than too much.
+    assert row["ip"] is None
+    assert down.reads == 1, "the go host was looked up too, in a store already known to be down"
+
+
+def test_when_links_and_the_warehouse_are_both_down_firestore_is_not_waited_for_twice():
+    spool = CountingSpool()
+    service, _ = make_service(warehouse=FakeWarehouse(down=True), spool=spool, links=DownLinkStore())
+    assert service.click(click()) == DEFAULT
+    assert spool.calls == 0  # the click is logged in full instead

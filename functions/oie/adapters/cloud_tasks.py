@@ -8,8 +8,17 @@ from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
 from google.protobuf import timestamp_pb2
 
+from oie.adapters.gapic_deadlines import bound_transport
 from oie.errors import BackendUnavailable
 from oie.ports import Task
+
+_TRANSIENT = (
+    gexc.ServiceUnavailable,
+    gexc.DeadlineExceeded,
+    gexc.InternalServerError,
+    gexc.TooManyRequests,
+    gexc.RetryError,
+)
 
 
 class CloudTasksQueue:
@@ -21,7 +30,11 @@ class CloudTasksQueue:
         invoker_service_account: str,
         client: tasks_v2.CloudTasksClient | None = None,
     ) -> None:
-        self.client = client or tasks_v2.CloudTasksClient()
+        if client is None:
+            client = tasks_v2.CloudTasksClient()
+            # The generated default is one 20 s attempt; the calling function's budget decides.
+            bound_transport(client._transport, "tasks")
+        self.client = client
         self.project = project
         self.location = location
         self.base_url = functions_base_url.rstrip("/")
@@ -53,6 +66,6 @@ class CloudTasksQueue:
             self.client.create_task(parent=parent, task=self.build(task))
         except gexc.AlreadyExists:
             return False
-        except (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError) as exc:
-            raise BackendUnavailable(f"cloud tasks: {exc}") from exc
+        except _TRANSIENT as exc:
+            raise BackendUnavailable(f"cloud tasks is unavailable ({exc}); try again shortly") from exc
         return True

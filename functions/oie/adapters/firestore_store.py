@@ -14,6 +14,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore  # type: ignore[attr-defined]
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from oie.adapters.gapic_deadlines import bound_transport
 from oie.errors import BackendUnavailable
 from oie.links.models import Campaign, LeadRecord, Link
 from oie.ports import Row
@@ -38,8 +39,10 @@ def _guard(call: Callable[[], T]) -> T:
     """Run a Firestore call, turning transient faults into BackendUnavailable."""
     try:
         return call()
+    except (gexc.DeadlineExceeded, gexc.RetryError) as exc:
+        raise BackendUnavailable("the database did not answer in time; try again shortly") from exc
     except _TRANSIENT as exc:
-        raise BackendUnavailable(f"firestore: {exc}") from exc
+        raise BackendUnavailable(f"the database is unavailable ({exc}); try again shortly") from exc
     except ValueError as exc:
         # google-cloud-firestore's transactional retries end in a ValueError once a
         # contended transaction has failed every attempt: contention, so worth a retry.
@@ -49,8 +52,14 @@ def _guard(call: Callable[[], T]) -> T:
 
 
 def make_client(project: str, database: str) -> firestore.Client:
-    """A Firestore client; it talks to the emulator when FIRESTORE_EMULATOR_HOST is set."""
-    return firestore.Client(project=project, database=database)
+    """A Firestore client whose every call ends within its budget (oie.deadlines).
+
+    It talks to the emulator when FIRESTORE_EMULATOR_HOST is set.
+    """
+    client = firestore.Client(project=project, database=database)
+    # The generated defaults retry for 60-300 s (86400 s for listen) whatever call sites pass.
+    bound_transport(client._firestore_api._transport, "firestore")
+    return client
 
 
 class FirestoreTenants:

@@ -6,11 +6,18 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+from oie import deadlines
 from oie.errors import BackendUnavailable, InputError
 
 
 class HttpSender:
-    def __init__(self, allow_http: bool, timeout: float = 10.0) -> None:
+    """POSTs with no retries of its own (the alerts service retries with back-off across runs).
+
+    `timeout` (default: the caller's `http` budget, oie.deadlines) bounds the connection and
+    each read, so a receiver that accepts and never answers costs that long, not forever.
+    """
+
+    def __init__(self, allow_http: bool, timeout: float | None = None) -> None:
         self.allow_http = allow_http
         self.timeout = timeout
 
@@ -22,9 +29,10 @@ class HttpSender:
             url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            timeout = self.timeout if self.timeout is not None else deadlines.seconds("http")
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return int(response.status)
         except urllib.error.HTTPError as exc:
             return exc.code
         except OSError as exc:
-            raise BackendUnavailable(f"webhook unreachable: {exc}") from exc
+            raise BackendUnavailable(f"webhook unreachable ({exc}); try again later") from exc

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from oie import deadlines
 from oie.logs import get_logger
 from oie.ports import Task
 
@@ -81,7 +82,9 @@ class LocalTaskDispatcher:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            # As Cloud Tasks' dispatch deadline: the target function's own request budget.
+            budget = deadlines.for_function(item.task.function).request_seconds or 30.0
+            with urllib.request.urlopen(request, timeout=budget + 5) as response:
                 return int(response.status)
         except urllib.error.HTTPError as exc:
             return exc.code

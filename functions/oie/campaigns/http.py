@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Request, Response
 from pydantic import ValidationError
 
+from oie import deadlines
 from oie.campaigns.contracts import EngineEvent
 from oie.campaigns.service import StepPayload
 from oie.errors import BackendUnavailable, OieError
@@ -21,7 +23,9 @@ from oie.wiring import container
 log = get_logger(__name__)
 
 
+@deadlines.serving("campaign_step")
 def handle(request: Request) -> Response:
+    """Run one step or engine event; 2xx acknowledges, 503 (with Retry-After when known) retries."""
     body: Any = request.get_json(silent=True)
     task = request.headers.get("X-CloudTasks-TaskName", "")
     kind = body.get("kind") if isinstance(body, dict) else None
@@ -39,7 +43,9 @@ def handle(request: Request) -> Response:
         return json_response({"outcome": "ignored", "reason": "malformed"})
     except BackendUnavailable as exc:
         log.warning("campaign task will be retried", extra={"task": task, "error": exc.message})
-        return error_response(exc)
+        # Cloud Tasks honours Retry-After on 503/429: a provider's rate-limit reset, when it gave one.
+        retry_after = getattr(exc, "retry_after", None)
+        return error_response(exc, {"Retry-After": str(math.ceil(retry_after))} if retry_after else None)
     except OieError as exc:
         log.error("campaign task cannot succeed; acknowledged", extra={"task": task, "error": exc.message})
         return json_response({"outcome": "ignored", "reason": exc.code})

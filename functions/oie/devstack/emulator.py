@@ -123,6 +123,40 @@ class FirestoreEmulator:
             shutil.rmtree(old, ignore_errors=True)
         return exports[-1] if exports else None
 
+    @property
+    def pid(self) -> int | None:
+        """The emulator's process group (gcloud leads it, Java runs in it); None when stopped."""
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    @property
+    def server_pid(self) -> int:
+        """The pid of the Java server itself: gcloud runs it through a shell, two processes down.
+
+        Pausing the server (SIGSTOP) is how the outage tests make Firestore hang; stopping
+        gcloud or the shell would leave the server answering.
+        """
+        if self._process is None:
+            raise RuntimeError("the Firestore emulator is not running")
+        children: dict[int, list[int]] = {}
+        names: dict[int, str] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # a process that ended while we looked
+            # "pid (comm) state ppid ...": the name may hold spaces or parentheses.
+            head, _, tail = text.rpartition(")")
+            number, name = head.split(" (", 1)
+            names[int(number)] = name
+            children.setdefault(int(tail.split()[1]), []).append(int(number))
+        pending = list(children.get(self._process.pid, []))
+        while pending:
+            pid = pending.pop()
+            if names.get(pid) == "java":
+                return pid
+            pending.extend(children.get(pid, []))
+        raise RuntimeError("the Firestore emulator's Java process was not found")
+
     def reset(self, project: str) -> None:
         """Delete every document of a project."""
         request = urllib.request.Request(
@@ -136,6 +170,10 @@ class FirestoreEmulator:
         """End the whole process group: TERM, then KILL if it lingers."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGCONT)  # a paused server (outage tests) cannot handle TERM
+        except ProcessLookupError:
             return
         for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
+import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ import functions_framework
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
+from oie import deadlines
 from oie.wiring import container
 
 FUNCTIONS = ("go", "track", "personalize", "outcomes", "webhooks", "campaign_step", "jobs")
@@ -242,6 +244,18 @@ def _at_root(function: WSGIApp) -> WSGIApp:
 
 def build_gateway(index_html: Callable[[], str] = lambda: "", extra: dict[str, WSGIApp] | None = None) -> WSGIApp:
     """One WSGI app: each Cloud Function at /<name>, the local pages at /, and any `extra` mounts."""
-    mounts = {f"/{name}": _at_root(functions_framework.create_app(target=name, source=str(MAIN))) for name in FUNCTIONS}
+    # functions-framework records each target in FUNCTION_TARGET; one process serves them all
+    # here, so the variable is put back and each mount runs under its own function's deadlines.
+    previous = os.environ.get("FUNCTION_TARGET")
+    try:
+        mounts = {
+            f"/{name}": _at_root(deadlines.serving(name)(functions_framework.create_app(target=name, source=str(MAIN))))
+            for name in FUNCTIONS
+        }
+    finally:
+        if previous is None:
+            os.environ.pop("FUNCTION_TARGET", None)
+        else:
+            os.environ["FUNCTION_TARGET"] = previous
     mounts.update({path: _at_root(app) for path, app in (extra or {}).items()})
     return DispatcherMiddleware(root_app(index_html), mounts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Request, Response
 
+from oie import deadlines
 from oie.go.service import ClickRequest
 from oie.logs import get_logger
 from oie.privacy import client_ip
@@ -13,6 +14,7 @@ log = get_logger(__name__)
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
+@deadlines.serving("go")
 def handle(request: Request) -> Response:
     """Parse the request, let the go service record it, redirect."""
     app = container()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from oie import deadlines
 from oie.errors import InputError, OieError
 from oie.http import error_response, json_response
 from oie.jobs.runner import run_job
@@ -20,6 +21,7 @@ class JobRequest(BaseModel):
     job: str
 
 
+@deadlines.serving("jobs")
 def handle(request: Request) -> Response:
     """Parse, run, answer with what the job reported."""
     if request.method != "POST":

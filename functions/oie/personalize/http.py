@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from flask import Request, Response
 
-from oie.errors import InputError, OieError
+from oie import deadlines
+from oie.errors import BackendUnavailable, InputError, OieError
 from oie.http import cors_headers, error_response, json_response
 from oie.identity.tokens import VISITOR_ID
 from oie.tenants.models import TENANT_ID
 from oie.wiring import container
 
 
+@deadlines.serving("personalize")
 def handle(request: Request) -> Response:
     app = container()
     origin = request.headers.get("Origin")
-    cors = cors_headers(origin, app.origin_tenants.get(origin) is not None if origin else False, "GET")
+    try:
+        known = app.origin_tenants.get(origin) is not None if origin else False
+    except BackendUnavailable as exc:
+        return error_response(exc)  # no CORS headers: the page keeps its generic content
+    cors = cors_headers(origin, known, "GET")
     if request.method == "OPTIONS":
         return Response(status=204 if cors else 403, headers=cors)
     if request.method != "GET":
