@@ -1,13 +1,46 @@
-"""Shared HTTP helpers: JSON responses and the JSON error envelope."""
+"""Shared HTTP helpers: bounded request bodies, JSON responses and the JSON error envelope."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from flask import Response
+from flask import Request, Response
+from werkzeug.exceptions import ClientDisconnected
 
-from oie.errors import OieError, status_for
+from oie.errors import InputError, OieError, PayloadTooLarge, status_for
+
+_READ_CHUNK = 64 * 1024
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The request body, at most `limit` bytes, with or without Content-Length; PayloadTooLarge beyond.
+
+    A chunked upload has no Content-Length to check up front, so at most `limit + 1` bytes are
+    read and one byte too many refuses it. Afterwards `request.get_data()`, `get_json()` and
+    `request.form` read the same bytes again.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is at most {limit} bytes", field="body")
+    stream = request.stream
+    chunks: list[bytes] = []
+    remaining = limit + 1
+    try:
+        # A read may return fewer bytes than asked (a socket, a dechunker): loop until EOF or over.
+        while remaining > 0:
+            chunk = stream.read(min(remaining, _READ_CHUNK))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except ClientDisconnected as exc:
+        raise InputError("the body ended before its Content-Length", field="body") from exc
+    body = b"".join(chunks)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the body is at most {limit} bytes", field="body")
+    # werkzeug's own get_data() cache: later get_data()/form parsing reuse these bytes.
+    request._cached_data = body
+    return body
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

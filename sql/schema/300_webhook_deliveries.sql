@@ -20,3 +20,8 @@ create table if not exists webhook_deliveries (
 partition by date(received_at)
 cluster by tenant_id
 options (partition_expiration_days = 400);
+
+-- rejected_events: events of the delivery that can never be stored (out-of-range times,
+-- broken text, not objects); they stay in raw_body, with why in details.rejected.
+-- Additive, so a warehouse migrated before it gains the column too.
+alter table webhook_deliveries add column if not exists rejected_events int64;

@@ -12,6 +12,7 @@ from oie.links.csv_import import parse_leads
 from oie.tenants.service import create_tenant
 from tests.factories import csv_text
 from tests.fakes import FakeClock
+from tests.live import post_chunked, serving
 
 pytestmark = pytest.mark.firestore
 ORIGIN = "https://www.acme.com"
@@ -162,3 +163,61 @@ def test_one_browser_showing_two_leads_keeps_them_apart_and_records_the_conflict
     (conflict,) = app.warehouse.sql("select visitor_id, leads_seen, lead_ids from identity_conflicts")
     assert conflict["visitor_id"] == vid and conflict["leads_seen"] == 2
     assert set(conflict["lead_ids"]) == {ada.lead_id, bob.lead_id}
+
+
+def test_one_hostile_value_costs_only_its_event_and_the_good_ones_reach_duckdb(app, leads, gateway):
+    body = json.loads(batch("v1234567890abcd", None, None, "pageview", "scroll", "pageview", "custom", "pageview"))
+    events = body["events"]
+    events[1]["ts"] = 2**63
+    events[2]["url"] = "https://www.acme.com/\ud800"
+    events[3]["props"] = {"name": "x", "score": "NaN-literal", "deep": [[[[[1]]]]]}
+    events[4]["props"] = {"title": "Infinity-literal"}
+    raw = json.dumps(body).replace('"NaN-literal"', "NaN").replace('"Infinity-literal"', "Infinity")
+    response = post(gateway, raw)
+    assert response.status_code == 400
+    payload = response.get_json()
+    assert payload["accepted"] == 1
+    assert [r["field"] for r in payload["rejected"]] == [
+        "events[1].ts",
+        "events[2].url",
+        "events[3].props.score",
+        "events[4].props.title",
+    ]
+    assert app.warehouse.sql("select event_id from events") == [{"event_id": "v1234567890abcd.e0000000xx"}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"v": 1, "tenant": "acme", "events": [\xff]}',
+        b"[1, 2]",
+        b"null",
+        b'"events"',
+        b'{"v": 1, "tenant": "acme", "vid": "v1234567890abcd", "sid": "sess0001", "events": 7}',
+        b'{"v": 1, "tenant": "acme", "vid": "v1234567890abcd", "sid": "sess0001", "ctx": {"dpr": NaN}, "events": [1]}',
+    ],
+)
+def test_a_body_that_is_not_a_batch_is_a_400_naming_the_field_never_a_500(app, leads, gateway, body):
+    response = post(gateway, body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"].startswith(("body", "batch"))
+    assert app.warehouse.sql("select count(*) as n from events") == [{"n": 0}]
+
+
+def test_an_event_id_repeated_in_one_batch_is_stored_once_in_duckdb(app, leads, gateway):
+    body = json.loads(batch("v1234567890abcd", None, None, "pageview", "scroll"))
+    body["events"].append(dict(body["events"][0]))
+    assert post(gateway, json.dumps(body)).get_json() == {"accepted": 3}
+    assert app.warehouse.sql("select count(*) as n from events") == [{"n": 2}]
+
+
+def test_a_chunked_upload_without_content_length_is_held_to_the_limit_on_a_real_server(app, leads):
+    headers = {"Content-Type": "text/plain", "Origin": ORIGIN, "User-Agent": CHROME}
+    with serving(build_gateway()) as port:
+        status, answer = post_chunked(port, "/track", [b"x" * 16_384] * 4 + [b"y" * 10], headers)
+        assert status == 413 and json.loads(answer)["error"]["field"] == "body"
+        good = batch("v1234567890abcd", None, None, "pageview").encode()
+        status, answer = post_chunked(port, "/track", [good[:10], good[10:]], headers)
+        assert (status, json.loads(answer)) == (202, {"accepted": 1})
+    assert app.warehouse.sql("select count(*) as n from events") == [{"n": 1}]

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from oie.adapters.ip_companies import FileCompanyLookup
-from oie.track.enrich import device_facts, email_hashes
+from oie.track.enrich import device_facts, email_hashes, parse_agent
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,20 @@ def test_the_most_specific_company_range_wins_and_v6_works(tmp_path: Path):
 
 def test_no_file_means_no_companies():
     assert FileCompanyLookup(None).lookup("81.2.69.160") is None
+
+
+@pytest.mark.parametrize("raw", ["ada\ud800@example.com", "ada@exa\x00mple.com", "a@" + "x" * 400])
+def test_an_email_that_cannot_be_stored_is_not_hashed_and_does_not_crash(raw):
+    assert email_hashes(raw) is None
+
+
+def test_device_facts_are_cached_by_the_part_of_the_agent_that_is_read():
+    parse_agent.cache_clear()
+    long_agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36 " + "x" * 100_000
+    for n in range(20):
+        assert device_facts(long_agent + str(n)).browser == "Chrome"
+    assert parse_agent.cache_info().currsize == 1  # 20 agents alike in their first 512 characters
+
+
+def test_control_characters_in_a_user_agent_are_read_not_crashed_on():
+    assert device_facts("Mozilla/5.0\x00\r\n\ud800 (X11; Linux x86_64)").device_type in ("desktop", "unknown")

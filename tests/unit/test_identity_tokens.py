@@ -40,6 +40,17 @@ def test_garbage_is_forged_not_an_error():
         assert tokens.check(KEY, "acme", bad or "x", None, None, NOW).status == "forged"
 
 
+def test_tokens_with_unreadable_digits_or_a_non_ascii_signature_are_forged_not_an_error():
+    vid, i, exp, sig = token().split(".")
+    for bad in (
+        f"{vid}.{i}.\u00b2.{sig}",  # "²" passes str.isdigit() but not int()
+        f"{vid}.{i}.{exp}.\u00e9t\u00e9",  # hmac.compare_digest refuses non-ASCII str
+        f"{vid}\n.{i}.{exp}.{sig}",  # `$` in a pattern lets a trailing newline through
+        f"{vid}.{i}.{'9' * 400}.{sig}",
+    ):
+        assert tokens.check(KEY, "acme", bad, None, None, NOW).status == "forged"
+
+
 def test_tokens_expire_after_ninety_days():
     later = NOW + tokens.TOKEN_LIFETIME + timedelta(seconds=1)
     assert tokens.check(KEY, "acme", token(), "ab3f9k2q", None, later).status == "expired"

@@ -142,3 +142,96 @@ def test_headless_browsers_and_crawlers_are_flagged_not_dropped():
     service(warehouse).accept(batch(), headless)
     (row,) = warehouse.tables["events"]
     assert row["is_bot"] and "user_agent:headless_browser" in row["bot_reasons"]
+
+
+def stored_rows_are_strict_json(rows):
+    """What reaches the warehouse is valid UTF-8 and strict JSON (no NaN, no lone surrogates)."""
+    for row in rows:
+        json.dumps(row, default=str, allow_nan=False).encode("utf-8")
+        json.loads(row["props"], parse_constant=lambda c: pytest.fail(f"{c} stored in props"))
+
+
+GOOD = event(1)
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({**event(2), "ts": 1e20}, "events[1].ts"),
+        ({**event(2), "ts": 2**63}, "events[1].ts"),
+        ({**event(2), "ts": "NaN-literal"}, "events[1].ts"),
+        ({**event(2), "ts": "Infinity-literal"}, "events[1].ts"),
+        (event(2, "video", action="play", duration="Infinity-literal"), "events[1].props.duration"),
+        (event(2, "custom", name="x", score="NaN-literal"), "events[1].props.score"),
+        (event(2, "custom", name="x", big=10**30), "events[1].props.big"),
+        (event(2, "custom", name="x", note="n" * 5000), "events[1].props.note"),
+        (event(2, "custom", name="x", tags=["t"] * 1000), "events[1].props.tags"),
+        (event(2, "custom", name="x", deep={"a": {"b": {"c": {"d": {"e": 1}}}}}), "events[1].props.deep.a.b.c"),
+        (event(2, "custom", name="x", **{f"k{n}": n for n in range(200)}), "events[1].props"),
+        (event(2, "custom", name="x", **{"k" * 500: 1}), "events[1].props"),
+        ({**event(2), "url": "https://www.acme.com/\ud800"}, "events[1].url"),
+        (event(2, title="half a pair \udc00"), "events[1].props.title"),
+        (event(2, "custom", name="x", s="\ud83d"), "events[1].props.s"),
+    ],
+)
+def test_one_out_of_range_value_costs_only_its_own_event(bad, field):
+    warehouse = FakeWarehouse()
+    body = batch(GOOD, bad).replace(b'"NaN-literal"', b"NaN").replace(b'"Infinity-literal"', b"Infinity")
+    result = service(warehouse).accept(body, FACTS)
+    assert result.accepted == 1 and [(r.index, r.field) for r in result.rejected] == [(1, field)]
+    assert [r["event_id"] for r in warehouse.tables["events"]] == [f"{VID}.evt00000001"]
+    stored_rows_are_strict_json(warehouse.tables["events"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "body"),
+        (b'{"v": 1, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}", "body"),
+        (b'{"v": 1, "tenant": "acme\xff\xfe"}', "body"),
+        (b"\xef\xbb\xbf{}", "body"),
+        (b'{"v": 1, "n": ' + b"9" * 5000 + b"}", "batch.n"),
+        (b"[]", "batch"),
+        (b'"a string"', "batch"),
+        (b"null", "batch"),
+        (b"42", "batch"),
+        (b"", "body"),
+        (batch(events=5), "batch.events"),
+        (batch(events="abc"), "batch.events"),
+        (batch(events={}), "batch.events"),
+        (batch(events=[]), "batch.events"),
+        (batch(ctx=[1]), "batch.ctx"),
+        (batch(ctx={"dpr": "NaN-literal"}), "batch.ctx.dpr"),
+        (batch(ctx={"lang": "en\ud800"}), "batch.ctx.lang"),
+        (batch(tok="a.b.\u00b2.c"), "batch.tok"),
+        (batch(tok="v1234567890abcd.ab3f9k2q.9.\u00e9t\u00e9"), "batch.tok"),
+        (batch(v="NaN-literal"), "batch.v"),
+    ],
+)
+def test_a_broken_envelope_is_an_input_error_naming_its_field_never_a_crash(body, field):
+    body = body.replace(b'"NaN-literal"', b"NaN")
+    with pytest.raises(InputError) as error:
+        service().accept(body, FACTS)
+    assert error.value.field == field
+
+
+@pytest.mark.parametrize("bad", [5, "x", None, [event(2)], True])
+def test_an_event_that_is_not_an_object_is_rejected_by_index(bad):
+    result = service().accept(batch(GOOD, bad), FACTS)
+    assert result.accepted == 1 and [(r.index, r.field) for r in result.rejected] == [(1, "events[1]")]
+
+
+def test_an_event_id_repeated_inside_one_batch_is_stored_once():
+    warehouse = FakeWarehouse()
+    result = service(warehouse).accept(batch(event(1), event(2), event(1, title="again"), event(2)), FACTS)
+    assert result.accepted == 4 and result.rejected == []
+    assert [r["event_id"] for r in warehouse.tables["events"]] == [f"{VID}.evt00000001", f"{VID}.evt00000002"]
+    assert json.loads(warehouse.tables["events"][0]["props"])["title"] == ""  # the first copy wins, as on a retry
+
+
+def test_custom_events_keep_bounded_extras():
+    warehouse = FakeWarehouse()
+    custom = event(1, "custom", name="plan_chosen", plan="pro", seats=12, tags=["a", "b"], meta={"ok": True})
+    assert service(warehouse).accept(batch(custom), FACTS).rejected == []
+    props = json.loads(warehouse.tables["events"][0]["props"])
+    assert props == {"name": "plan_chosen", "plan": "pro", "seats": 12, "tags": ["a", "b"], "meta": {"ok": True}}

@@ -19,6 +19,7 @@ from typing import Literal
 from oie.links.models import TRACKING_ID
 
 VISITOR_ID = re.compile(r"^[0-9A-Za-z_-]{8,64}$")
+_EXPIRY = re.compile(r"[0-9]{1,12}")
 TOKEN_LIFETIME = timedelta(days=90)
 _SIG_LENGTH = 22  # 132 bits of HMAC-SHA256, base64url
 
@@ -59,7 +60,15 @@ def check(
     if not token:
         return Identity("unverified" if tracking_id else "anonymous", tracking_id, visitor_id)
     parts = token.split(".")
-    if len(parts) != 4 or not VISITOR_ID.match(parts[0]) or not TRACKING_ID.match(parts[1]) or not parts[2].isdigit():
+    # fullmatch and ASCII digits only: `$` lets a trailing newline through, and str.isdigit()
+    # accepts digits int() cannot read ("²"); a non-ASCII signature cannot be compared.
+    if (
+        len(parts) != 4
+        or not VISITOR_ID.fullmatch(parts[0])
+        or not TRACKING_ID.fullmatch(parts[1])
+        or not _EXPIRY.fullmatch(parts[2])
+        or not parts[3].isascii()
+    ):
         return Identity("forged", tracking_id, visitor_id)
     token_vid, token_i, expires, sig = parts
     expected = _signature(key, tenant_id, token_i, token_vid, int(expires))

@@ -8,7 +8,11 @@ from functools import lru_cache
 
 from ua_parser import parse
 
+from oie.json_input import is_clean_text
+
 _MOBILE_OS = ("iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS")
+# Only this much of a user agent is read (and cached): a header can be far longer.
+AGENT_CHARS = 512
 
 
 @dataclass(frozen=True)
@@ -19,12 +23,17 @@ class DeviceFacts:
     device_type: str  # desktop | mobile | tablet | bot | unknown
 
 
-@lru_cache(maxsize=4096)
 def device_facts(user_agent: str) -> DeviceFacts:
-    """Browser, OS and device class of a user agent (cached: a site sees few distinct agents)."""
+    """Browser, OS and device class of a user agent."""
+    return parse_agent(user_agent[:AGENT_CHARS])
+
+
+@lru_cache(maxsize=4096)
+def parse_agent(user_agent: str) -> DeviceFacts:
+    """`device_facts` of an agent already cut to AGENT_CHARS (cached: a site sees few distinct agents)."""
     if not user_agent:
         return DeviceFacts("", "", "", "unknown")
-    result = parse(user_agent[:512])
+    result = parse(user_agent)
     browser = result.user_agent.family if result.user_agent else ""
     version = result.user_agent.major or "" if result.user_agent else ""
     os_name = result.os.family if result.os else ""
@@ -52,7 +61,7 @@ class EmailHashes:
 def email_hashes(raw: str | None) -> EmailHashes | None:
     """Hashes of a normalised email (trimmed, lower-case); the raw value is never stored."""
     email = (raw or "").strip().lower()
-    if "@" not in email or len(email) > 320:
+    if "@" not in email or len(email) > 320 or not is_clean_text(email):
         return None
     data = email.encode()
     return EmailHashes(

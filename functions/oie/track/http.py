@@ -4,35 +4,43 @@ from __future__ import annotations
 
 from flask import Request, Response
 
-from oie.errors import OieError, PayloadTooLarge
-from oie.http import cors_headers, error_response, json_response
+from oie import deadlines
+from oie.errors import BackendUnavailable, OieError
+from oie.http import cors_headers, error_response, json_response, read_body
 from oie.privacy import client_ip
 from oie.track.models import MAX_BODY_BYTES
 from oie.track.service import RequestFacts
 from oie.wiring import container
 
 
+@deadlines.serving("track")
 def handle(request: Request) -> Response:
     """202 when every event was stored; 400 listing the rejected ones (the rest are stored)."""
     app = container()
     origin = request.headers.get("Origin")
-    cors = cors_headers(origin, app.origin_tenants.get(origin) is not None if origin else False, "POST")
+    try:
+        known = app.origin_tenants.get(origin) is not None if origin else False
+    except BackendUnavailable as exc:
+        # Whose origin it is cannot be read: no CORS headers, so the pixel's fetch fails and it retries.
+        return error_response(exc)
+    cors = cors_headers(origin, known, "POST")
     if request.method == "OPTIONS":
         return Response(status=204 if cors else 403, headers=cors)
     if request.method != "POST":
         return Response(status=405, headers={"Allow": "POST, OPTIONS", **cors})
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(PayloadTooLarge(f"a batch is at most {MAX_BODY_BYTES} bytes", field="body"), cors)
+    try:
+        body = read_body(request, MAX_BODY_BYTES)
+    except OieError as exc:
+        return error_response(exc, cors)
     facts = RequestFacts(
         origin=origin,
         user_agent=request.headers.get("User-Agent", ""),
         client_ip=client_ip(
             request.headers.get("X-Forwarded-For"), request.remote_addr, app.settings.trusted_proxy_hops
         ),
-        country=request.headers.get("X-Client-Geo-Country") or None,
-        region=request.headers.get("X-Client-Geo-Region") or None,
-        city=request.headers.get("X-Client-Geo-City") or None,
+        country=_header(request, "X-Client-Geo-Country"),
+        region=_header(request, "X-Client-Geo-Region"),
+        city=_header(request, "X-Client-Geo-City"),
     )
     try:
         result = app.track_service.accept(body, facts)
@@ -54,3 +62,8 @@ def handle(request: Request) -> Response:
         status=400,
         headers=cors,
     )
+
+
+def _header(request: Request, name: str) -> str | None:
+    # The load balancer sets these; bounded all the same, since a caller can send them too.
+    return (request.headers.get(name) or "")[:100] or None

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from oie.identity.tokens import VISITOR_ID
+from oie.json_input import Bounds, problem
 from oie.links.models import TRACKING_ID
 from oie.tenants.models import TENANT_ID
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_EVENTS = 50
+# Event times are milliseconds; anything past year 9999 is no time at all.
+MAX_TS_MS = 253_402_300_799_999
+# Any value anywhere in an event (unknown fields included, before they are dropped).
+EVENT_BOUNDS = Bounds(depth=8, string=2048, items=100, key=100)
+# What a custom event may carry besides its name: stored as given, so tighter.
+CUSTOM_BOUNDS = Bounds(depth=4, string=1000, items=50, key=100)
+MAX_CUSTOM_PROPS_BYTES = 4096
 
 Text = Annotated[str, Field(max_length=1000)]
 Short = Annotated[str, Field(max_length=200)]
@@ -20,7 +30,7 @@ Url = Annotated[str, Field(max_length=2048)]
 
 class _Props(BaseModel):
     # Fields the pixel may add later are ignored rather than refused.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class PageviewProps(_Props):
@@ -90,16 +100,20 @@ class ReadingSpeedProps(_Props):
 
 
 class CustomProps(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """A tenant's own event: a name and undeclared extras, kept as sent within CUSTOM_BOUNDS."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _bounded(cls, value: Any) -> Any:
-        if isinstance(value, str) and len(value) > 1000:
-            raise ValueError("strings in custom events are at most 1000 characters")
-        return value
+    @model_validator(mode="after")
+    def _bounded(self) -> CustomProps:
+        extras = self.model_extra or {}
+        if found := problem(extras, CUSTOM_BOUNDS):
+            raise ValueError(f"{found.path or 'props'}: {found.message}")
+        if len(json.dumps(extras, separators=(",", ":"))) > MAX_CUSTOM_PROPS_BYTES:
+            raise ValueError(f"custom props are at most {MAX_CUSTOM_PROPS_BYTES} bytes as JSON")
+        return self
 
 
 PROPS: dict[str, type[BaseModel]] = {
@@ -127,11 +141,11 @@ EventType = Literal[
 class EventIn(BaseModel):
     """One event as the pixel sends it; `props` is checked against the type's model."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     id: str = Field(pattern=r"^[0-9A-Za-z_-]{8,64}$")
     type: EventType
-    ts: int = Field(ge=0)
+    ts: int = Field(ge=0, le=MAX_TS_MS)
     url: Url = Field(pattern=r"^https?://")
     props: dict[str, Any] = Field(default_factory=dict)
 
@@ -139,14 +153,14 @@ class EventIn(BaseModel):
 class Context(BaseModel):
     """Device facts the pixel sends once per batch."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     vw: int | None = Field(default=None, ge=0, le=100_000)
     vh: int | None = Field(default=None, ge=0, le=100_000)
     sw: int | None = Field(default=None, ge=0, le=100_000)
     sh: int | None = Field(default=None, ge=0, le=100_000)
     dpr: float | None = Field(default=None, ge=0, le=20)
-    lang: Annotated[str, Field(max_length=35)] = ""
+    lang: Annotated[str, Field(max_length=35, pattern=r"^[A-Za-z0-9_-]*$")] = ""
     tzo: int | None = Field(default=None, ge=-900, le=900)
     visit: int | None = Field(default=None, ge=0, le=1_000_000)
 
@@ -154,13 +168,14 @@ class Context(BaseModel):
 class BatchIn(BaseModel):
     """The envelope of one POST; events are validated one by one so one bad event loses no other."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     v: Literal[1]
     tenant: str = Field(pattern=TENANT_ID.pattern)
     vid: str = Field(pattern=VISITOR_ID.pattern)
     i: str | None = Field(default=None, pattern=TRACKING_ID.pattern)
-    tok: str | None = Field(default=None, max_length=200)
+    # Printable ASCII: anything else cannot be a token /go signed (and would not compare).
+    tok: str | None = Field(default=None, max_length=200, pattern=r"^[\x21-\x7e]*$")
     sid: str = Field(pattern=r"^[0-9A-Za-z_-]{6,64}$")
     ctx: Context = Field(default_factory=Context)
     events: list[Any] = Field(min_length=1, max_length=MAX_EVENTS)
@@ -172,3 +187,41 @@ class Rejected(BaseModel):
     index: int
     field: str
     message: str
+
+
+class InvalidEvent(ValueError):
+    """One event refused: `field` is its path inside the event (`props.depth`), "" for the whole."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field or 'event'}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _first(exc: ValidationError, prefix: str) -> InvalidEvent:
+    error: ErrorDetails = exc.errors()[0]
+    path = prefix
+    for part in error["loc"]:
+        path = f"{path}[{part}]" if isinstance(part, int) else (f"{path}.{part}" if path else str(part))
+    return InvalidEvent(path, error["msg"])
+
+
+def parse_event(raw: Any) -> tuple[EventIn, BaseModel]:
+    """One decoded event and its typed props; InvalidEvent naming the field otherwise."""
+    if not isinstance(raw, dict):
+        raise InvalidEvent("", "an event is a JSON object")
+    if found := problem(raw, EVENT_BOUNDS):
+        raise InvalidEvent(found.path, found.message)
+    try:
+        event = EventIn.model_validate(raw)
+    except ValidationError as exc:
+        raise _first(exc, "") from None
+    if event.type == "custom":
+        extras = {k: v for k, v in event.props.items() if k != "name"}
+        if found := problem(extras, CUSTOM_BOUNDS, "props"):
+            raise InvalidEvent(found.path, found.message)
+    try:
+        props = PROPS[event.type].model_validate(event.props)
+    except ValidationError as exc:
+        raise _first(exc, "props") from None
+    return event, props

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from oie import json_input
 from oie.errors import Forbidden, InputError
 from oie.go import scanners
 from oie.go.cache import ReadThroughCache
@@ -19,11 +20,13 @@ from oie.ports import Clock, CompanyLookup, Warehouse
 from oie.privacy import keep_ip
 from oie.tenants.models import Tenant
 from oie.track.enrich import device_facts, email_hashes
-from oie.track.models import PROPS, BatchIn, EventIn, Rejected
+from oie.track.models import BatchIn, EventIn, InvalidEvent, Rejected, parse_event
 
 # Retried batches wait in the browser's storage until the next visit; older ones are stale.
 OLDEST_EVENT = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=10)
+# The envelope's values (events aside): small, flat, ASCII in practice.
+ENVELOPE_BOUNDS = json_input.Bounds(depth=3, string=256, items=64, key=64)
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,13 @@ class TrackService:
 
     def parse(self, body: bytes) -> BatchIn:
         """The batch envelope, or an InputError naming the field."""
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"body is not JSON: {exc}", field="body") from None
+        data = json_input.loads(body)
+        if not isinstance(data, dict):
+            raise InputError("a batch is a JSON object", field="batch")
+        # The envelope's own values; each event is checked on its own, so one costs no other.
+        envelope = {k: v for k, v in data.items() if k != "events"}
+        if found := json_input.problem(envelope, ENVELOPE_BOUNDS):
+            raise InputError(found.message, field=_join("batch", found.path))
         try:
             return BatchIn.model_validate(data)
         except ValidationError as exc:
@@ -86,27 +92,30 @@ class TrackService:
         identity = tokens.check(self.token_key, tenant.tenant_id, batch.tok, batch.i, batch.vid, now)
         request = self._request_columns(tenant, facts)
         rows = [self._row(tenant, batch, event, props, identity, request, now) for event, props in valid]
+        # An id repeated inside a batch is stored once, its first copy, as when a batch is retried.
+        unique: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            unique.setdefault(row["event_id"], row)
+        rows = list(unique.values())
         if rows:
             self.warehouse.insert_rows("events", rows, id_field="event_id")
-        return TrackResult(accepted=len(rows), rejected=rejected)
+        return TrackResult(accepted=len(valid), rejected=rejected)
 
     def _validate(self, batch: BatchIn, now: datetime) -> tuple[list[tuple[EventIn, BaseModel]], list[Rejected]]:
-        valid, rejected = [], []
-        oldest, newest = now - OLDEST_EVENT, now + CLOCK_SKEW
+        """The valid events with their typed props, and the rejected ones by index and field."""
+        valid: list[tuple[EventIn, BaseModel]] = []
+        rejected: list[Rejected] = []
+        # Compared in milliseconds: a datetime cannot hold every number a client can send.
+        oldest = int((now - OLDEST_EVENT).timestamp() * 1000)
+        newest = int((now + CLOCK_SKEW).timestamp() * 1000)
         for index, raw in enumerate(batch.events):
             prefix = f"events[{index}]"
             try:
-                event = EventIn.model_validate(raw)
-            except ValidationError as exc:
-                rejected.append(_rejection(index, prefix, exc))
+                event, props = parse_event(raw)
+            except InvalidEvent as exc:
+                rejected.append(Rejected(index=index, field=_join(prefix, exc.field), message=exc.message))
                 continue
-            try:
-                props = PROPS[event.type].model_validate(event.props)
-            except ValidationError as exc:
-                rejected.append(_rejection(index, f"{prefix}.props", exc))
-                continue
-            at = datetime.fromtimestamp(event.ts / 1000, UTC)
-            if not oldest <= at <= newest:
+            if not oldest <= event.ts <= newest:
                 rejected.append(
                     Rejected(
                         index=index, field=f"{prefix}.ts", message="timestamp is more than 30 days old or in the future"
@@ -179,6 +188,7 @@ class TrackService:
         }
 
 
-def _rejection(index: int, prefix: str, exc: ValidationError) -> Rejected:
-    first = exc.errors()[0]
-    return Rejected(index=index, field=_field_path(prefix, first), message=first["msg"])
+def _join(prefix: str, path: str) -> str:
+    if not path:
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"

@@ -2,12 +2,16 @@
 
 Order of work, so that a failure never loses an event nor doubles one:
 1. verify the signature (nothing stored on failure);
+1b. parse: a body that can never be read, and each event that can never be stored, is
+   recorded on the delivery row (`error`, `rejected_events`, `details`) and answered
+   200: SendGrid retries anything else for days, and a retry would never succeed;
 2. claim a Firestore marker per event key (batched): the first claim of a key owns it,
    every later copy is a duplicate; if Firestore is down, 503 and nothing was stored;
 3. one warehouse insert for the delivery, one for its events (duplicates too, flagged,
    so the duplicate rate can be measured); on failure the claims are released and 503;
 4. for owned events: suppressions and Cloud Tasks (named by key). What fails is released
    and answered 503; everything already written is keyed, so SendGrid's retry adds nothing.
+5xx is only ever a backend fault.
 """
 
 from __future__ import annotations
@@ -21,11 +25,10 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
 from oie.campaigns.contracts import EngineEvent
 from oie.errors import BackendUnavailable, Forbidden, InputError, OieError
 from oie.go.scanners import classify
+from oie.json_input import clean_text
 from oie.logs import get_logger
 from oie.ports import Clock, Task, TaskQueue, Warehouse
 from oie.privacy import keep_ip
@@ -35,7 +38,15 @@ from oie.suppressions.store import SuppressionStore
 from oie.tenants.models import Tenant
 from oie.webhooks import signature
 from oie.webhooks.dedup import event_key, task_name
-from oie.webhooks.models import ENGINE_TYPES, KNOWN_EVENTS, SUPPRESSING, SendGridEvent
+from oie.webhooks.models import (
+    ENGINE_TYPES,
+    KNOWN_EVENTS,
+    SUPPRESSING,
+    InvalidEvent,
+    SendGridEvent,
+    parse_delivery,
+    parse_event,
+)
 from oie.webhooks.store import EventMarkers, OutboundMessages
 
 log = get_logger(__name__)
@@ -43,6 +54,8 @@ log = get_logger(__name__)
 SCANNER_CLICK_SECONDS = 15
 MAX_BODY_BYTES = 25 * 1024 * 1024
 EFFECT_WORKERS = 16
+# Reasons listed per delivery (answer and row); the counts are always complete.
+MAX_LISTED = 100
 
 
 class TenantLookup(Protocol):
@@ -51,8 +64,19 @@ class TenantLookup(Protocol):
 
 @dataclass(frozen=True)
 class Ignored:
+    """A valid event not acted on (another tenant's; an unknown type, which is still recorded)."""
+
     index: int
     reason: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An event that can never be stored: kept only in the raw delivery."""
+
+    index: int
+    field: str
+    message: str
 
 
 @dataclass
@@ -64,19 +88,39 @@ class Receipt:
     accepted: int = 0
     duplicates: int = 0
     ignored: list[Ignored] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
     enqueued: int = 0
     suppressed: int = 0
+    error: str | None = None  # the whole body could not be read
 
-    def summary(self) -> dict[str, Any]:
+    def reasons(self) -> dict[str, list[dict[str, Any]]]:
+        """The first MAX_LISTED ignored and rejected events, with why."""
+        return {
+            "ignored": [{"index": i.index, "reason": i.reason} for i in self.ignored[:MAX_LISTED]],
+            "rejected": [
+                {"index": r.index, "field": r.field, "message": r.message} for r in self.rejected[:MAX_LISTED]
+            ],
+        }
+
+    def counts(self) -> dict[str, Any]:
+        """The numbers alone (for logs)."""
         return {
             "delivery_id": self.delivery_id,
             "events": self.events,
             "accepted": self.accepted,
             "duplicates": self.duplicates,
+            "ignored_events": len(self.ignored),
+            "rejected_events": len(self.rejected),
             "enqueued": self.enqueued,
             "suppressed": self.suppressed,
-            "ignored": [{"index": i.index, "reason": i.reason} for i in self.ignored],
         }
+
+    def summary(self) -> dict[str, Any]:
+        """The answer to SendGrid."""
+        answer = {**self.counts(), **self.reasons()}
+        if self.error:
+            answer["error"] = self.error
+        return answer
 
 
 @dataclass
@@ -157,15 +201,13 @@ class EventWebhooks:
         assert tenant is not None  # verify() refuses an empty key
         receipt = Receipt(delivery_id=_sha256(f"{timestamp}.{hashlib.sha256(body).hexdigest()}")[:40])
         try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            self._store_delivery(tenant_id, body, now, signed_at, receipt, error=f"malformed JSON: {exc}")
-            raise InputError(f"the body is not JSON: {exc}", field="body") from exc
-        if isinstance(payload, dict):
-            payload = [payload]
-        if not isinstance(payload, list):
-            self._store_delivery(tenant_id, body, now, signed_at, receipt, error="not a JSON array")
-            raise InputError("the body must be a JSON array of events", field="body")
+            payload = parse_delivery(body)
+        except InputError as exc:
+            # Authentic but unreadable, now and on every retry: keep it for audit, acknowledge it.
+            receipt.error = exc.message
+            self._guarded(lambda: self._store_delivery(tenant_id, body, now, signed_at, receipt))
+            log.warning("webhook delivery unreadable", extra={"tenant_id": tenant_id, "error": exc.message})
+            return receipt
         receipt.events = len(payload)
         items = self._parse(tenant_id, payload, receipt)
         self._judge_clicks(tenant_id, items)
@@ -179,30 +221,35 @@ class EventWebhooks:
         receipt.duplicates = len(items) - receipt.accepted
         claimed = [i.key for i in items if i.owned]
         try:
-            self._store_delivery(tenant_id, body, now, signed_at, receipt)
-            self.warehouse.insert_rows(
-                "message_events", [self._row(tenant, i, receipt, now) for i in items], id_field="row_id"
-            )
-        except Exception as exc:
+            rows = [self._row(tenant, i, receipt, now) for i in items]
+            self._guarded(lambda: self._store_delivery(tenant_id, body, now, signed_at, receipt))
+            self._guarded(lambda: self.warehouse.insert_rows("message_events", rows, id_field="row_id"))
+        except Exception:
+            # Its events are not stored: SendGrid's retry must find them unclaimed.
             self.markers.release(tenant_id, claimed)
-            if isinstance(exc, OieError):
-                raise
-            raise BackendUnavailable(f"warehouse: {exc}") from exc
+            raise
         self._effects(tenant_id, [i for i in items if i.owned], receipt, now)
         return receipt
+
+    @staticmethod
+    def _guarded(call: Callable[[], None]) -> None:
+        # What reaches the warehouse was validated, so a failure here is the backend's.
+        try:
+            call()
+        except OieError:
+            raise
+        except Exception as exc:
+            # Only the error's kind: a warehouse error quotes the rows it refused, and the
+            # rows hold recipients' addresses (the cause stays chained for the traceback).
+            raise BackendUnavailable(f"warehouse: {type(exc).__name__}") from exc
 
     def _parse(self, tenant_id: str, payload: list[Any], receipt: Receipt) -> list[_Item]:
         items = []
         for index, raw in enumerate(payload):
-            if not isinstance(raw, dict):
-                receipt.ignored.append(Ignored(index, "not a JSON object"))
-                continue
             try:
-                event = SendGridEvent.model_validate(raw)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"]) or "event"
-                receipt.ignored.append(Ignored(index, f"{where}: {first['msg']}"))
+                event = parse_event(raw)
+            except InvalidEvent as exc:
+                receipt.rejected.append(Rejected(index, clean_text(exc.field), clean_text(exc.message)))
                 continue
             if event.tenant_id and event.tenant_id != tenant_id:
                 # Another tenant's message posted to this tenant's URL: never cross tenants.
@@ -244,7 +291,6 @@ class EventWebhooks:
         now: datetime,
         signed_at: datetime,
         receipt: Receipt,
-        error: str | None = None,
     ) -> None:
         row = {
             "delivery_id": receipt.delivery_id,
@@ -258,8 +304,9 @@ class EventWebhooks:
             "new_events": receipt.accepted,
             "duplicate_events": receipt.duplicates,
             "ignored_events": len(receipt.ignored),
-            "error": error,
-            "details": json.dumps({"ignored": receipt.summary()["ignored"][:200]}),
+            "rejected_events": len(receipt.rejected),
+            "error": receipt.error,
+            "details": json.dumps(receipt.reasons()),
         }
         self.warehouse.insert_rows("webhook_deliveries", [row], id_field="delivery_id")
 
@@ -331,9 +378,9 @@ class EventWebhooks:
             first = next(e for e in errors if e is not None)
             log.error(
                 "webhook effects failed; released for retry",
-                extra={"tenant_id": tenant_id, "failed": len(failed), "error": str(first)},
+                extra={"tenant_id": tenant_id, "failed": len(failed), "error": type(first).__name__},
             )
-            raise BackendUnavailable(f"{len(failed)} event(s) could not be acted on: {first}")
+            raise BackendUnavailable(f"{len(failed)} event(s) could not be acted on ({type(first).__name__})")
 
     @staticmethod
     def _engine_event(tenant_id: str, item: _Item) -> EngineEvent | None:

@@ -1,12 +1,15 @@
 """Verifying SendGrid's signed Event Webhook: ECDSA P-256 over (timestamp + raw body).
 
-The verification itself is SendGrid's own helper (`sendgrid.helpers.eventwebhook`,
-built on `cryptography`); this module adds what the helper leaves to the caller:
-missing headers, stale timestamps (replays) and keys that are not P-256.
+SendGrid's helper (`sendgrid.helpers.eventwebhook`) loads the key; the check itself is
+the helper's one `cryptography` call, made over the raw bytes, because the helper takes
+text and a signed body that is not UTF-8 must still verify (then be stored as unreadable).
+This module adds what the helper leaves to the caller: missing headers, stale timestamps
+(replays) and keys that are not P-256.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 from datetime import datetime
 from functools import lru_cache
@@ -42,7 +45,9 @@ def verify(
     max_age_seconds: int,
 ) -> datetime:
     """Check one delivery; return when SendGrid signed it. Raise 401 (unsigned, stale) or 403 (forged)."""
-    from sendgrid.helpers.eventwebhook import EventWebhook
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     if not signature or not timestamp:
         raise Unauthenticated(
@@ -60,8 +65,9 @@ def verify(
         raise Forbidden("the tenant has no SendGrid verification key")
     key = _public_key(public_key_b64)
     try:
-        valid = bool(EventWebhook().verify_signature(body.decode("utf-8"), signature, timestamp, key))
-    except (UnicodeDecodeError, binascii.Error, ValueError):
+        key.verify(base64.b64decode(signature), timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        valid = True
+    except (InvalidSignature, binascii.Error, ValueError, UnicodeEncodeError):
         valid = False
     if not valid:
         raise Forbidden("the signature does not verify", field=SIGNATURE_HEADER)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
+from oie.webhooks.models import ENGINE_ID
+
 MARKER_TTL = timedelta(days=7)
 BATCH_LIMIT = 500  # Firestore's limit of writes per batch
 
@@ -103,7 +105,8 @@ class FirestoreOutboundMessages:
     def get_many(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         from oie.adapters.firestore_store import _guard
 
-        refs = [self._col(tenant_id).document(i) for i in dict.fromkeys(message_ids) if i and "/" not in i]
+        # Ids come from custom args: only the engine's own form may become a document path.
+        refs = [self._col(tenant_id).document(i) for i in dict.fromkeys(message_ids) if ENGINE_ID.fullmatch(i)]
         if not refs:
             return {}
         snaps = _guard(lambda: list(self._client.get_all(refs, timeout=10)))

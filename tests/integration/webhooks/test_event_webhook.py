@@ -7,6 +7,7 @@ import pytest
 from oie.suppressions.models import address_key
 from oie.webhooks.signer import LocalSigner
 from tests.integration.webhooks.helpers import event, post_events
+from tests.live import post_chunked, serving
 
 pytestmark = pytest.mark.firestore
 
@@ -136,19 +137,126 @@ def test_broken_unknown_and_foreign_events_are_recorded_or_ignored_without_losin
     response = post_events(gateway, signer, events, at=now)
     assert response.status_code == 200
     body = response.get_json()
-    assert [i["index"] for i in body["ignored"]] == [0, 1, 2, 3]
-    assert "email" in body["ignored"][1]["reason"]
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(0, "event"), (1, "email")]
+    assert [i["index"] for i in body["ignored"]] == [2, 3]
     kinds = sorted((r["event_type"], r["is_known_type"]) for r in stored(app))
     assert kinds == [("brand_new_type", False), ("open", True), ("open", True)]
     assert [e["message_id"] for e in queue.events()] == ["m4"]
-
-
-def test_malformed_json_is_a_clear_400_and_the_delivery_is_kept_for_audit(app, gateway, signer, now):
-    response = post_events(gateway, signer, b'[{"event": "open",', at=now)
-    assert response.status_code == 400
-    assert response.get_json()["error"]["field"] == "body"
     (delivery,) = stored(app, "webhook_deliveries")
-    assert delivery["error"].startswith("malformed JSON")
+    assert (delivery["rejected_events"], delivery["ignored_events"]) == (2, 2)
+    assert [r["field"] for r in json.loads(delivery["details"])["rejected"]] == ["event", "email"]
+
+
+POISON = [
+    ("timestamp", 1e20),
+    ("timestamp", 2**63),
+    ("timestamp", "Infinity-literal"),
+    ("timestamp", "NaN-literal"),
+    ("timestamp", "BIGINT-literal"),
+    ("email", "lead\ud800@example.com"),
+    ("email", "lead@exa\u0000mple.com"),
+    ("email", {"nested": [1]}),
+    ("event", "open\ud83d"),
+    (
+        "deep",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), POISON)
+def test_one_event_that_can_never_be_stored_is_recorded_and_the_rest_are_stored_with_a_200(
+    app, gateway, signer, queue, now, field, value
+):
+    good = [event("delivered", 1), event("bounce", 2)]
+    placeholder = "POISON-PLACEHOLDER"
+    raw = json.dumps([good[0], event("open", 3, **{field: placeholder}), good[1]])
+    # json.dumps writes lone surrogates and NUL as JSON escapes, which Python's json decodes again.
+    literals = {"Infinity-literal": "Infinity", "NaN-literal": "NaN", "BIGINT-literal": "9" * 5000}
+    rendered = literals.get(str(value), json.dumps(value))
+    if field == "deep":
+        rendered = value
+    body = raw.replace(f'"{placeholder}"', rendered).encode()
+    response = post_events(gateway, signer, body, at=now)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert answer["accepted"] == 2
+    (rejected,) = answer["rejected"]
+    assert rejected["index"] == 1 and rejected["field"].startswith(field)
+    assert sorted(r["event_type"] for r in stored(app)) == ["bounce", "delivered"]
+    assert app.suppressions.is_suppressed("acme", "email", "lead2@example.com")
+    (delivery,) = stored(app, "webhook_deliveries")
+    assert delivery["rejected_events"] == 1 and delivery["body_sha256"]
+    # SendGrid's retry of the same delivery adds nothing and still gets a 200.
+    again = post_events(gateway, signer, body, at=now + 60)
+    assert again.status_code == 200 and again.get_json()["duplicates"] == 2
+
+
+def test_free_text_that_cannot_be_stored_is_cleaned_and_ids_that_are_not_ours_move_nothing(
+    app, gateway, signer, queue, now
+):
+    raw = json.dumps(
+        [
+            event("bounce", 1, reason="550 PLACEHOLDER", status="5.1.1" + "x" * 10_000),
+            event("open", 2, oie_message_id="__x__", contact_campaign_id="../../tenants/globex"),
+        ]
+    )
+    body = raw.replace("PLACEHOLDER", "\\ud800 \\u0000 user unknown").encode()  # JSON escapes
+    response = post_events(gateway, signer, body, at=now)
+    assert response.status_code == 200 and response.get_json()["accepted"] == 2
+    rows = {r["event_type"]: r for r in stored(app)}
+    assert rows["bounce"]["reason"] == "550 \ufffd  user unknown" and len(rows["bounce"]["status"]) <= 2048
+    assert rows["open"]["oie_message_id"] is None and rows["open"]["contact_campaign_id"] is None
+    assert [e["type"] for e in queue.events()] == ["bounce"]  # the open names no message of the engine
+    assert app.suppressions.is_suppressed("acme", "email", "lead1@example.com")
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'[{"event": "open",', "not JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'[{"event": "open", "email": "\xff\xfe"}]', "not UTF-8"),
+        (b'"just a string"', "array"),
+        (b"42", "array"),
+        (b"null", "array"),
+    ],
+)
+def test_a_signed_delivery_that_will_never_parse_is_kept_for_audit_and_acknowledged(
+    app, gateway, signer, queue, now, body, error
+):
+    response = post_events(gateway, signer, body, at=now)
+    assert response.status_code == 200
+    assert error in response.get_json()["error"]
+    (delivery,) = stored(app, "webhook_deliveries")
+    assert error in delivery["error"] and delivery["body_sha256"]
+    assert stored(app) == [] and queue.tasks == []
+
+
+@pytest.mark.parametrize("tenant", ["__x__", "..", "ACME", "a" * 300, "%00"])
+def test_a_path_that_names_no_tenant_is_a_404_and_reaches_no_document(app, gateway, signer, now, tenant):
+    body = json.dumps([event("open")]).encode()
+    response = gateway.post(f"/webhooks/sendgrid/{tenant}", data=body, headers=signer.headers(body, now))
+    assert response.status_code == 404 and response.get_json()["error"]["field"] == "tenant_id"
+    assert stored(app, "webhook_deliveries") == []
+
+
+def test_a_chunked_delivery_over_the_limit_is_413_on_a_real_server_and_nothing_is_stored(app, tenant, signer, now):
+    from oie.devstack.gateway import build_gateway
+    from oie.webhooks.events import MAX_BODY_BYTES
+
+    chunk = b" " * (1024 * 1024)
+    chunks = [b"["] + [chunk] * (MAX_BODY_BYTES // len(chunk)) + [b"]"]
+    headers = signer.headers(b"".join(chunks), now)
+    with serving(build_gateway()) as port:
+        status, answer = post_chunked(port, "/webhooks/sendgrid/acme", chunks, headers)
+        assert status == 413 and json.loads(answer)["error"]["field"] == "body"
+        small = json.dumps([event("open")]).encode()
+        status, answer = post_chunked(
+            port, "/webhooks/sendgrid/acme", [small[:7], small[7:]], signer.headers(small, now)
+        )
+        assert status == 200 and json.loads(answer)["accepted"] == 1
+    assert len(stored(app, "webhook_deliveries")) == 1
 
 
 def test_a_warehouse_outage_answers_503_and_the_retry_is_handled_as_new(app, gateway, signer, queue, now, monkeypatch):

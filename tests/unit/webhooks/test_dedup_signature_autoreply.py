@@ -100,3 +100,16 @@ def test_auto_replies_are_recognised(headers, subject, automatic):
 def test_reply_tokens_are_read_from_addresses_on_the_tenants_reply_domain_only():
     to = ["Acme <reply+Tok_1234@reply.acme.com>, other@acme.com", "reply+evil1234@elsewhere.com"]
     assert reply_tokens(to, "reply.acme.com") == ["Tok_1234"]
+
+
+def test_a_signed_body_that_is_not_utf8_still_verifies_so_it_can_be_kept_as_unreadable():
+    body, stamp = b'[{"email": "\xff\xfe"}]', str(int(NOW.timestamp()))
+    assert verify(SIGNER.public_key_b64, body, SIGNER.sign(body, stamp), stamp, NOW, 600) == NOW
+    with pytest.raises(Forbidden):
+        verify(SIGNER.public_key_b64, body + b"\xff", SIGNER.sign(body, stamp), stamp, NOW, 600)
+
+
+@pytest.mark.parametrize("stamp", ["\u00b2", "9" * 5000, "1e9", "", "-1" * 3, str(2**63)])
+def test_a_timestamp_header_that_is_no_unix_time_is_refused_not_a_crash(stamp):
+    with pytest.raises((Unauthenticated, Forbidden)):
+        verify(SIGNER.public_key_b64, b"[]", SIGNER.sign(b"[]", "1"), stamp, NOW, 600)
