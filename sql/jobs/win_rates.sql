@@ -4,6 +4,7 @@
 -- MERGE, and rows of that week no longer produced are deleted: a re-run gives the same.
 
 -- name: win_rates_by_source_merge
+-- params: week_start TIMESTAMP, now TIMESTAMP
 merge agg_source_win_rates as t
 using (
   with week as (
@@ -63,6 +64,7 @@ when not matched by target then insert (
 when not matched by source and t.week_start = date(@week_start) then delete;
 
 -- name: win_rates_by_geo_merge
+-- params: week_start TIMESTAMP, now TIMESTAMP
 merge agg_local_win_rates as t
 using (
   with week as (

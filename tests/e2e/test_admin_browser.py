@@ -71,12 +71,17 @@ def test_a_revops_person_records_outcomes_and_is_stopped_by_an_impossible_sequen
 
     page.select_option("select[name=outcome_type]", "closed_lost")
     page.click("#record button[type=submit]")
+    assert page.input_value("select[name=outcome_type]") == "contacted"  # recorded: the form starts afresh
     page.select_option("select[name=outcome_type]", "closed_won")
+    page.fill("input[name=occurred_at]", "")
+    page.fill("textarea[name=notes]", "They signed after all: see the CRM.")
     page.click("#record button[type=submit]")
     assert "already closed as lost" in page.inner_text("#error")
     assert page.inner_text("#stage") == "lost"
+    # A refusal keeps everything typed: the type, the notes; only the override is new.
+    assert page.input_value("select[name=outcome_type]") == "closed_won"
+    assert page.input_value("textarea[name=notes]") == "They signed after all: see the CRM."
     shot(page, "3-lead-blocked")
-    page.select_option("select[name=outcome_type]", "closed_won")
     page.check("input[name=override]")
     page.click("#record button[type=submit]")
     assert "override" in page.inner_text("[role=alert]") and page.inner_text("#stage") == "won"
@@ -85,6 +90,36 @@ def test_a_revops_person_records_outcomes_and_is_stopped_by_an_impossible_sequen
         "closed_lost",
         "closed_won",
     ]
+    assert "They signed after all" in page.inner_text("#timeline")
+
+
+def test_a_bad_time_keeps_what_was_typed_and_the_page_explains(admin) -> None:
+    base, _app, leads, key, page = admin
+    login(page, base, key)
+    page.goto(f"{base}/outcomes/t/demo/admin/leads/{leads['Grace']}")
+    page.select_option("select[name=outcome_type]", "appointment_set")
+    page.fill("input[name=occurred_at]", "last tuesday")
+    page.fill("textarea[name=notes]", "Call went well")
+    page.click("#record button[type=submit]")
+    assert "occurred_at" in page.inner_text("#error")
+    assert page.input_value("select[name=outcome_type]") == "appointment_set"
+    assert page.input_value("input[name=occurred_at]") == "last tuesday"
+    assert page.input_value("textarea[name=notes]") == "Call went well"
+
+
+def test_a_lead_opens_from_the_search_box_by_email_or_company(admin) -> None:
+    base, app, leads, key, page = admin
+    login(page, base, key)
+    email = app.outcome_store.lead("demo", leads["Grace"])["email"]
+    page.fill("#search input[name=q]", email.upper())
+    page.click("#search button")
+    page.wait_for_url(f"**/leads/{leads['Grace']}")
+    assert "Grace" in page.inner_text("h1")
+    page.goto(f"{base}/outcomes/t/demo/admin/")
+    page.fill("#search input[name=q]", "@")
+    page.click("#search button")
+    assert len(page.query_selector_all("#found tr")) == 1 + len(leads)
+    shot(page, "7-search")
 
 
 def test_bulk_apply_and_missing_outcomes(admin) -> None:
@@ -153,3 +188,66 @@ def test_forms_without_the_session_csrf_token_are_refused(admin) -> None:
     )
     assert response.status == 403
     assert app.outcome_store.history("demo", leads["Ada"]) == []
+
+
+LONG_NOTE = "x" * 2000
+LONG_URL = "https://example.com/" + "/".join(["segment" + "a" * 40] * 40)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_is_wider_than_the_screen_even_with_long_unbroken_text(admin, width) -> None:
+    base, app, leads, key, page = admin
+    actor = Actor(key_id="test", label="seed", scopes=frozenset({"admin"}))
+    now = datetime.now(UTC)
+    for n, notes in enumerate((LONG_NOTE, LONG_URL[:2000])):
+        app.outcomes_service.record(
+            "demo",
+            OutcomeIn(
+                lead_id=leads["Ada"], outcome_type="contacted", occurred_at=now - timedelta(hours=2 + n), notes=notes
+            ),
+            actor,
+        )
+    app.outcomes_service.record("demo", OutcomeIn(lead_id=leads["Ada"], outcome_type="closed_won"), actor)
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, base, key)
+    pages = {
+        "dashboard": "/",
+        "lead": f"/leads/{leads['Ada']}",
+        "bulk": "/bulk",
+        "win-rates-source": "/win-rates?by=source",
+        "win-rates-geo": "/win-rates?by=geo",
+        "win-rates-intent": "/win-rates?by=intent_level",
+        "missing": "/missing",
+        "search": "/leads?q=example",
+        "not-found": "/leads/ld_0000000000000000",
+        "bad-query": "/win-rates?page=abc&weeks=" + "9" * 50,
+    }
+    wide = {}
+    for name, path in pages.items():
+        response = page.goto(f"{base}/outcomes/t/demo/admin{path}")
+        assert response is not None and response.status < 500, (name, response and response.status)
+        shot(page, f"w{width}-{name}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        if overflow > 0:
+            wide[name] = overflow
+    assert wide == {}
+    # The current week is in the win rates before any weekly job ran, marked as partial.
+    page.goto(f"{base}/outcomes/t/demo/admin/win-rates?by=source")
+    assert "partial" in page.inner_text("#rates") and "linkedin" in page.inner_text("#rates")
+
+
+def test_a_warehouse_outage_is_a_readable_503_page(admin, tmp_path: Path) -> None:
+    base, app, _leads, key, page = admin
+    login(page, base, key)
+    path = app.warehouse.path
+    app.warehouse.close()
+    app.warehouse.path = tmp_path / "gone"
+    (tmp_path / "gone").mkdir()  # a directory: DuckDB cannot open it, as if the disk were gone
+    try:
+        response = page.goto(f"{base}/outcomes/t/demo/admin/win-rates")
+        assert response is not None and response.status == 503
+        assert "Temporarily unavailable" in page.inner_text("h1") and "reload the page" in page.inner_text("main")
+        shot(page, "8-unavailable")
+    finally:
+        app.warehouse.close()
+        app.warehouse.path = path

@@ -28,6 +28,11 @@ dee@example.com,Dee,Docks,Google,Paris,C,91-180,buy
 
 @pytest.fixture
 def world(app):
+    return build_world(app)
+
+
+def build_world(app):
+    """Tenants acme and beta with the four leads each, a writer and an admin key of acme, beta's admin key."""
     app.clock.current = NOW
     for tenant in ("acme", "beta"):
         create_tenant(
@@ -200,12 +205,36 @@ def test_weekly_win_rates_by_source_and_geo_with_exports_matching_the_table(app,
     run_job("win_rates", app)  # idempotent
     by_source = get(client, "/t/acme/win-rates/by-source?weeks=2", keys["writer"]).get_json()["rows"]
     assert by_source == [
-        {"dimension": "google", "leads_entered": 2, "appointments": 0, "won": 1, "lost": 0, "win_rate": 1.0},
-        {"dimension": "linkedin-ads", "leads_entered": 2, "appointments": 1, "won": 1, "lost": 1, "win_rate": 0.5},
+        {
+            "dimension": "google",
+            "leads_entered": 2,
+            "appointments": 0,
+            "won": 1,
+            "lost": 0,
+            "win_rate": 1.0,
+            "partial": False,
+        },
+        {
+            "dimension": "linkedin-ads",
+            "leads_entered": 2,
+            "appointments": 1,
+            "won": 1,
+            "lost": 1,
+            "win_rate": 0.5,
+            "partial": False,
+        },
     ]
     by_geo = get(client, "/t/acme/win-rates/by-geo?weeks=2&min_denominator=2", keys["writer"]).get_json()["rows"]
     assert by_geo == [
-        {"dimension": "london", "leads_entered": 2, "appointments": 1, "won": 1, "lost": 1, "win_rate": 0.5}
+        {
+            "dimension": "london",
+            "leads_entered": 2,
+            "appointments": 1,
+            "won": 1,
+            "lost": 1,
+            "win_rate": 0.5,
+            "partial": False,
+        }
     ]
     sell = get(client, "/t/acme/win-rates/by-source?weeks=2&intent_type=sell", keys["writer"]).get_json()["rows"]
     assert [r["dimension"] for r in sell] == ["google"]

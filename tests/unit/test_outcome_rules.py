@@ -14,7 +14,7 @@ CONFIG = OutcomeConfig()
 
 
 def item(outcome_type="contacted", **kw):
-    return OutcomeIn(lead_id="ld_1", outcome_type=outcome_type, **kw)
+    return OutcomeIn(lead_id="ld_0000000000000001", outcome_type=outcome_type, **kw)
 
 
 def state_after(*types):
@@ -174,3 +174,28 @@ def test_admin_sessions_are_signed_and_tied_to_their_tenant():
     assert sessions.read("beta", cookie) is None
     assert sessions.read("acme", cookie[:-2] + "xx") is None
     assert Sessions(b"o" * 32).read("acme", cookie) is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"tier": float("nan")}, "tier"),
+        ({"source_key": ["linkedin"]}, "source_key"),
+        ({"intent_type": "buy\x00"}, "intent_type"),
+        ({"metadata": [1]}, "metadata"),
+        ({"metadata": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}}, "metadata"),
+        ({"metadata": {"n": float("inf")}}, "metadata"),
+        ({"metadata": {"n": 2**63}}, "metadata"),
+        ({"metadata": {"__name__": 1}}, "metadata"),
+        ({"metadata": {"notes": "x" * 4001}}, "metadata"),
+    ],
+)
+def test_attributes_are_text_and_metadata_is_bounded_json(bad, field):
+    with pytest.raises(InputError) as error:
+        clean_attributes(bad)
+    assert error.value.field == field
+
+
+def test_metadata_within_bounds_is_kept_as_sent():
+    metadata = {"crm": {"id": "0061x000", "stage": 3, "tags": ["a", "b"]}, "score": 0.5}
+    assert clean_attributes({"metadata": metadata}) == {"metadata": metadata}

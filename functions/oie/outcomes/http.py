@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 
 from flask import Request, Response
@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from oie.errors import InputError, OieError
-from oie.http import error_response, json_response
+from oie import deadlines, doc_ids, json_input
+from oie.errors import BackendUnavailable, InputError, NotFound, OieError
+from oie.http import error_response, json_response, read_body
 from oie.outcomes.auth import Scope, authenticate
 from oie.outcomes.models import OutcomeIn
-from oie.outcomes.service import clean_attributes
+from oie.outcomes.service import clean_attributes, input_error
 from oie.outcomes.win_rates import WinRateQuery, to_csv, win_rates
 from oie.wiring import Container, container
 
@@ -45,16 +46,25 @@ SCOPE: dict[str, Scope] = {
 }
 
 
-def _json(request: Request) -> Any:
-    try:
-        return json.loads(request.get_data() or b"null")
-    except json.JSONDecodeError as exc:
-        raise InputError(f"body is not JSON: {exc}", field="body") from None
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024  # one outcome or a lead's attributes: notes of 2000 characters fit many times over
+MAX_BULK_BODY = 2 * 1024 * 1024  # 500 outcomes with long notes
+RETRY_AFTER = "5"
 
 
+def _json(request: Request, limit: int = MAX_BODY) -> Any:
+    # Never a 500 for any bytes: not UTF-8, not JSON, nested until RecursionError are a 400 (`body`).
+    # NaN and Infinity decode, so one bulk item carrying them fails alone, on its own field.
+    return json_input.loads(read_body(request, limit))
+
+
+@deadlines.serving("outcomes")
 def handle(request: Request) -> Response:
     """Route, authenticate for the path's tenant, call the outcomes service."""
-    if "/admin/" in request.path and not request.path.split("/admin/", 1)[1].startswith("outcomes/"):
+    # /t/{t}/admin/… is the pages, except the admin API under /t/{t}/admin/outcomes/ (by segment:
+    # a tenant may be called "admin").
+    segments = request.path.split("/")
+    if segments[1:2] == ["t"] and segments[3:4] == ["admin"] and segments[4:5] != ["outcomes"]:
         from oie.outcomes.pages import handle as pages
 
         page: Response = pages(request)
@@ -65,10 +75,19 @@ def handle(request: Request) -> Response:
     except HTTPException as exc:
         code = "not_found" if exc.code == 404 else "method_not_allowed"
         return json_response({"error": {"code": code, "message": exc.description or ""}}, status=exc.code or 404)
+    # Path ids become document ids: a malformed one names no document, so it is "not found".
+    if not doc_ids.is_valid("tenant_id", args["tenant"]):
+        return error_response(NotFound("no such tenant", field="tenant_id"))
+    if "lead" in args and not doc_ids.is_valid("lead_id", args["lead"]):
+        return error_response(NotFound("no such lead", field="lead_id"))
     app = container()
     try:
         actor = authenticate(app.api_keys, args["tenant"], request.headers.get("Authorization"), SCOPE[endpoint])
         return _dispatch(app, endpoint, dict(args), request, actor)
+    except BackendUnavailable as exc:
+        log.warning("outcomes: backend unavailable: %s", exc.message)
+        unavailable = BackendUnavailable("the outcomes backend is unavailable right now; retry in a few seconds")
+        return error_response(unavailable, headers={"Retry-After": RETRY_AFTER})
     except OieError as exc:
         return error_response(exc)
 
@@ -79,13 +98,12 @@ def _dispatch(app: Container, endpoint: str, args: dict[str, str], request: Requ
         try:
             item = OutcomeIn.model_validate(_json(request))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(first["msg"], field=".".join(str(p) for p in first["loc"]) or "body") from None
+            raise input_error(exc) from None
         done = service.record(tenant, item, actor)
         body = {"outcome": done.outcome.model_dump(mode="json"), "warnings": done.warnings}
         return json_response(body, status=201 if done.created else 200)
     if endpoint == "record_bulk":
-        payload = _json(request)
+        payload = _json(request, MAX_BULK_BODY)
         items = payload.get("outcomes") if isinstance(payload, dict) else None
         if not isinstance(items, list):
             raise InputError('send {"outcomes": [...]}', field="outcomes")
@@ -99,8 +117,6 @@ def _dispatch(app: Container, endpoint: str, args: dict[str, str], request: Requ
         if not isinstance(payload, dict):
             raise InputError("send an object of attributes", field="body")
         if not app.outcome_store.set_attributes(tenant, args["lead"], clean_attributes(payload)):
-            from oie.errors import NotFound
-
             raise NotFound("no such lead", field="lead_id")
         return json_response(service.lead(tenant, args["lead"]))
     if endpoint in ("win_rates", "export"):
@@ -116,7 +132,7 @@ def _dispatch(app: Container, endpoint: str, args: dict[str, str], request: Requ
         return json_response({"by": by, "weeks": query.weeks, "rows": rows})
     if endpoint == "missing":
         return json_response({"leads": service.missing(tenant)})
-    payload = _json(request)  # bulk_update
+    payload = _json(request, MAX_BULK_BODY)  # bulk_update
     if not isinstance(payload, dict) or not isinstance(payload.get("lead_ids"), list):
         raise InputError('send {"lead_ids": [...], "outcome_type": ...}', field="lead_ids")
     shared = {k: v for k, v in payload.items() if k in ("outcome_type", "occurred_at", "notes")}

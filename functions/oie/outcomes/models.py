@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from oie.doc_ids import LeadId, OutcomeId
+from oie.json_input import is_clean_text
+
 Stage = Literal["top_of_funnel", "mid_funnel", "won", "lost", "invalid"]
 TIMELINE_BUCKETS = ("0-30", "31-90", "91-180", "180+")
 TIERS = ("A", "B", "C", "D")
@@ -68,14 +71,23 @@ class OutcomeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    lead_id: str = Field(min_length=3, max_length=64)
+    # Both become Firestore document ids: one pattern each (oie.doc_ids), checked on the raw value.
+    lead_id: LeadId
     outcome_type: str = Field(min_length=1, max_length=64)
     occurred_at: datetime | None = None
     notes: str = Field(default="", max_length=MAX_NOTES)
-    outcome_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$")
+    outcome_id: OutcomeId | None = None
     override: bool = False
     deal_value_band: str = Field(default="", max_length=40)
     reason_code: str = Field(default="", max_length=60)
+
+    @field_validator("outcome_type", "notes", "deal_value_band", "reason_code")
+    @classmethod
+    def _storable(cls, text: str) -> str:
+        # JSON can carry lone surrogates ("\ud800") and NUL, which Firestore cannot store.
+        if not is_clean_text(text):
+            raise ValueError("text must be valid Unicode without NUL characters")
+        return text
 
 
 class Outcome(BaseModel):

@@ -6,10 +6,12 @@ CSRF token. Pages call the same outcomes service as the API.
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Request, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -17,18 +19,37 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from oie.errors import Conflict, Forbidden, InputError, NotFound, OieError, Unauthenticated
+from oie import doc_ids
+from oie.errors import (
+    BackendUnavailable,
+    Conflict,
+    Forbidden,
+    InputError,
+    NotFound,
+    OieError,
+    Unauthenticated,
+    status_for,
+)
+from oie.http import read_body
 from oie.outcomes.auth import Actor, authenticate
 from oie.outcomes.models import TIERS, OutcomeIn
-from oie.outcomes.win_rates import MAX_WEEKS, WinRateQuery, to_csv, win_rates
+from oie.outcomes.service import input_error
+from oie.outcomes.win_rates import MAX_WEEKS, WinRateQuery, current_week, to_csv, win_rates
 from oie.wiring import Container, container
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 50
+SEARCH_LIMIT = 50
+MAX_FILTER = 80  # attribute values are at most 80 characters: a longer filter matches nothing
+RETRY_AFTER = "5"
+MAX_FORM = 256 * 1024  # a bulk form of 500 lead ids and 2000-character notes fits many times over
+SORTABLE = ("dimension", "leads_entered", "appointments", "won", "lost", "win_rate")
 PAGES = Map(
     [
         Rule("/t/<tenant>/admin/login", methods=["GET", "POST"], endpoint="login"),
         Rule("/t/<tenant>/admin/logout", methods=["POST"], endpoint="logout"),
         Rule("/t/<tenant>/admin/", methods=["GET"], endpoint="dashboard"),
+        Rule("/t/<tenant>/admin/leads", methods=["GET"], endpoint="search"),
         Rule("/t/<tenant>/admin/leads/<lead>", methods=["GET", "POST"], endpoint="lead"),
         Rule("/t/<tenant>/admin/bulk", methods=["GET", "POST"], endpoint="bulk"),
         Rule("/t/<tenant>/admin/win-rates", methods=["GET"], endpoint="win_rates"),
@@ -82,22 +103,49 @@ class Page:
 
 
 def handle(request: Request) -> Response:
+    """Route, check the path's ids, log in, and answer every failure with a page of its own."""
     try:
         endpoint, args = PAGES.bind("").match(request.path, method=request.method)
     except HTTPException as exc:
         return Response(exc.description or "not found", status=exc.code or 404, mimetype="text/plain")
+    if not doc_ids.is_valid("tenant_id", args["tenant"]):
+        return Response("not found", status=404, mimetype="text/plain")
     app = container()
     page = Page(app, request, args["tenant"])
-    if endpoint == "login":
-        return _login(page)
-    if page.actor is None:
-        return page.redirect("/login")
     try:
+        if endpoint == "login":
+            if request.method == "POST":
+                read_body(request, MAX_FORM)
+            return _login(page)
+        if page.actor is None:
+            return page.redirect("/login")
+        # Ids from the path name documents: one that is not of its kind names none (404).
+        for name, kind in (("lead", "lead_id"), ("nudge", "nudge_id")):
+            if name in args and not doc_ids.is_valid(kind, args[name]):
+                raise NotFound(f"no such {name}")
         if request.method == "POST":
+            read_body(request, MAX_FORM)  # before the form is parsed: chunked uploads have no length
             page.check_csrf()
         return VIEWS[endpoint](page, dict(args))
     except Forbidden as exc:
         return page.render("message.html", status=403, title="Not allowed", message=exc.message)
+    except NotFound as exc:
+        return page.render("message.html", status=404, title="Not found", message=exc.message)
+    except BackendUnavailable as exc:
+        log.warning("admin: backend unavailable: %s", exc.message)
+        response = page.render(
+            "message.html",
+            status=503,
+            title="Temporarily unavailable",
+            message="The outcomes database or warehouse is not answering right now. Wait a few seconds "
+            "and reload the page. If you were recording an outcome, check the lead's timeline before "
+            "sending it again.",
+        )
+        response.headers["Retry-After"] = RETRY_AFTER
+        return response
+    except OieError as exc:
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return page.render("message.html", status=status_for(exc), title="That did not work", message=message)
 
 
 def _login(page: Page) -> Response:
@@ -128,9 +176,18 @@ def _logout(page: Page, args: dict[str, str]) -> Response:
 
 
 def _dashboard(page: Page, args: dict[str, str]) -> Response:
-    stages = page.app.warehouse.query("stage_counts", {"tenant_id": page.tenant})
+    counts = page.app.outcome_store.stage_counts(page.tenant)
+    stages = [{"stage": s, "leads": n} for s, n in counts.items() if n]
     nudges = [n for n in page.app.outcome_store.nudges(page.tenant, 20) if not n.get("dismissed_at")]
-    return page.render("dashboard.html", stages=stages, nudges=nudges)
+    return page.render("dashboard.html", stages=stages, total=sum(counts.values()), nudges=nudges)
+
+
+def _search(page: Page, args: dict[str, str]) -> Response:
+    q = page.request.args.get("q", "")[:200]
+    found = page.app.outcome_store.search_leads(page.tenant, q, SEARCH_LIMIT) if q.strip() else []
+    if len(found) == 1 and doc_ids.is_valid("lead_id", found[0].get("lead_id")):
+        return page.redirect(f"/leads/{quote(found[0]['lead_id'])}")
+    return page.render("leads.html", q=q, leads=found, limit=SEARCH_LIMIT)
 
 
 def _lead(page: Page, args: dict[str, str]) -> Response:
@@ -140,54 +197,88 @@ def _lead(page: Page, args: dict[str, str]) -> Response:
     except NotFound:
         return page.render("message.html", status=404, title="No such lead", message="This tenant has no such lead.")
     result: dict[str, Any] = {}
+    # What the person typed: shown again after any refusal, cleared only once recorded.
+    form = {"outcome_type": "", "occurred_at": "", "notes": "", "override": False}
     if page.request.method == "POST":
-        form = page.request.form
+        sent = page.request.form
+        form = {
+            "outcome_type": sent.get("outcome_type", ""),
+            "occurred_at": sent.get("occurred_at", ""),
+            "notes": sent.get("notes", ""),
+            "override": sent.get("override") == "on",
+        }
         try:
-            item = OutcomeIn.model_validate(
-                {
-                    "lead_id": args["lead"],
-                    "outcome_type": form.get("outcome_type", ""),
-                    "occurred_at": form.get("occurred_at") or None,
-                    "notes": form.get("notes", ""),
-                    "override": form.get("override") == "on",
-                }
-            )
+            try:
+                item = OutcomeIn.model_validate(
+                    {
+                        "lead_id": args["lead"],
+                        "outcome_type": form["outcome_type"],
+                        "occurred_at": form["occurred_at"] or None,
+                        "notes": form["notes"],
+                        "override": form["override"],
+                    }
+                )
+            except ValidationError as exc:
+                raise input_error(exc) from None
             done = service.record(page.tenant, item, page.actor)  # type: ignore[arg-type]
             result = {"ok": f"Recorded {done.outcome.outcome_type}.", "warnings": done.warnings}
+            form = {"outcome_type": "", "occurred_at": "", "notes": "", "override": False}
             lead = service.lead(page.tenant, args["lead"])
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            result = {"error": f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"}
         except Conflict as exc:
             result = {"error": exc.message, "blocked": True}
-        except OieError as exc:
+        except (InputError, NotFound) as exc:
             result = {"error": f"{exc.field}: {exc.message}" if exc.field else exc.message}
     history = service.history(page.tenant, args["lead"])
     config = page.app.outcome_store.config(page.tenant)
     status = 409 if result.get("blocked") else 400 if result.get("error") else 200
-    return page.render("lead.html", status=status, lead=lead, history=history, types=list(config.types), result=result)
+    return page.render(
+        "lead.html", status=status, lead=lead, history=history, types=list(config.types), result=result, form=form
+    )
 
 
 FILTERS = ("source_key", "geo_key", "tier", "assigned_partner")
 
 
 def _bulk(page: Page, args: dict[str, str]) -> Response:
-    filters = {k: page.request.values.get(k, "") for k in FILTERS if page.request.values.get(k)}
+    filters = {k: v for k in FILTERS if (v := page.request.values.get(k, "").strip())}
     results: list[dict[str, Any]] = []
+    form = {"outcome_type": "", "notes": ""}
     if page.request.method == "POST":
+        form = {"outcome_type": page.request.form.get("outcome_type", ""), "notes": page.request.form.get("notes", "")}
         lead_ids = page.request.form.getlist("lead_id")
-        items = [
-            {
-                "lead_id": lead,
-                "outcome_type": page.request.form.get("outcome_type", ""),
-                "notes": page.request.form.get("notes", ""),
-            }
-            for lead in lead_ids
-        ]
+        items = [{"lead_id": lead, **form} for lead in lead_ids]
         results = page.app.outcomes_service.record_many(page.tenant, items, page.actor)  # type: ignore[arg-type]
-    leads = page.app.outcome_store.leads(page.tenant, filters, 500)
+    too_long = [k for k, v in filters.items() if len(v) > MAX_FILTER]
+    found = [] if too_long else page.app.outcome_store.leads(page.tenant, filters, 500)
+    leads = [_lead_row(lead) for lead in found]
     types = list(page.app.outcome_store.config(page.tenant).types)
-    return page.render("bulk.html", leads=leads, filters=filters, tiers=TIERS, types=types, results=results)
+    failed = any(r["status"] >= 400 for r in results)
+    return page.render(
+        "bulk.html",
+        status=400 if failed or too_long else 200,
+        leads=leads,
+        filters=filters,
+        tiers=TIERS,
+        types=types,
+        results=results,
+        form=form if failed else {"outcome_type": form["outcome_type"], "notes": ""},
+        selected=set(page.request.form.getlist("lead_id")) if failed else set(),
+        error=f"{too_long[0]}: at most {MAX_FILTER} characters" if too_long else "",
+    )
+
+
+def _lead_row(lead: dict[str, Any]) -> dict[str, Any]:
+    """A lead as the tables show it, whatever it carries (an import without attributes has none)."""
+    attributes = lead.get("attributes") if isinstance(lead.get("attributes"), dict) else {}
+    state = lead.get("state") if isinstance(lead.get("state"), dict) else {}
+    return {
+        "lead_id": str(lead.get("lead_id", "")),
+        "name": " ".join(str(lead.get(k) or "") for k in ("first_name", "last_name")).strip(),
+        "email": str(lead.get("email", "")),
+        "company": str(lead.get("company", "")),
+        "stage": (state or {}).get("current_stage") or "",
+        **{k: str((attributes or {}).get(k) or "") for k in FILTERS},
+    }
 
 
 def _win_rate_rows(page: Page) -> tuple[WinRateQuery, list[dict[str, Any]], str]:
@@ -196,18 +287,22 @@ def _win_rate_rows(page: Page) -> tuple[WinRateQuery, list[dict[str, Any]], str]
         query = WinRateQuery.from_args(by, dict(page.request.args))
         return query, win_rates(page.app.warehouse, page.tenant, query, page.app.clock.now()), ""
     except InputError as exc:
-        return WinRateQuery(by="source"), [], f"{exc.field}: {exc.message}"
+        fallback = WinRateQuery(by=by if by in ("source", "geo", "intent_level") else "source")  # type: ignore[arg-type]
+        return fallback, [], exc.message
 
 
 def _win_rates(page: Page, args: dict[str, str]) -> Response:
     query, rows, error = _win_rate_rows(page)
-    sort, descending = page.request.args.get("sort", "win_rate"), page.request.args.get("dir", "desc") == "desc"
-    if rows and sort in rows[0]:
+    sort = page.request.args.get("sort", "win_rate")
+    sort = sort if sort in SORTABLE else "win_rate"
+    descending = page.request.args.get("dir", "desc") != "asc"
+    if rows:
         rows = sorted(rows, key=lambda r: (r[sort] is None, r[sort] if r[sort] is not None else 0), reverse=descending)
         if descending:  # keep "no decided leads" at the end either way
             rows = [r for r in rows if r[sort] is not None] + [r for r in rows if r[sort] is None]
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
-    number = min(max(int(page.request.args.get("page", "1") or 1), 1), pages)
+    raw_page = page.request.args.get("page", "1")
+    number = min(max(int(raw_page), 1), pages) if re.fullmatch(r"[0-9]{1,7}", raw_page) else 1
     shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
     params = {k: v for k, v in page.request.args.items() if k not in ("page", "sort", "dir")}
     return page.render(
@@ -222,6 +317,12 @@ def _win_rates(page: Page, args: dict[str, str]) -> Response:
         params=params,
         urlencode=urlencode,
         max_weeks=MAX_WEEKS,
+        partial_from=current_week(page.app.clock.now()).date(),
+        # What was typed is shown again, even when it was refused.
+        typed={
+            name: page.request.args.get(name, str(getattr(query, name)))[:200]
+            for name in ("weeks", "intent_type", "min_denominator")
+        },
         error=error,
         status=400 if error else 200,
     )
@@ -243,10 +344,11 @@ def _missing(page: Page, args: dict[str, str]) -> Response:
     if page.request.method == "POST":
         item = {"lead_id": page.request.form.get("lead_id", ""), "outcome_type": page.request.form.get("outcome_type")}
         if item["outcome_type"] not in ("contacted", "invalid"):
-            raise Forbidden("quick actions are contacted or invalid", field="outcome_type")
+            raise InputError("quick actions are contacted or invalid", field="outcome_type")
         results = page.app.outcomes_service.record_many(page.tenant, [item], page.actor)  # type: ignore[arg-type]
     stale = page.app.outcomes_service.missing(page.tenant)
-    return page.render("missing.html", stale=stale, results=results)
+    failed = any(r["status"] >= 400 for r in results)
+    return page.render("missing.html", status=400 if failed else 200, stale=stale, results=results)
 
 
 def _dismiss(page: Page, args: dict[str, str]) -> Response:
@@ -258,6 +360,7 @@ def _dismiss(page: Page, args: dict[str, str]) -> Response:
 VIEWS = {
     "logout": _logout,
     "dashboard": _dashboard,
+    "search": _search,
     "lead": _lead,
     "bulk": _bulk,
     "win_rates": _win_rates,

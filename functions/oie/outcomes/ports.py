@@ -29,6 +29,14 @@ class OutcomeStore(Protocol):
         """Leads whose attributes match every filter (exact values)."""
         ...
 
+    def stage_counts(self, tenant_id: str) -> dict[str, int]:
+        """How many leads are in each current stage; `none` for leads without an outcome."""
+        ...
+
+    def search_leads(self, tenant_id: str, text: str, limit: int) -> list[dict[str, Any]]:
+        """Leads whose id or email is `text`, or whose email, name or company contains it."""
+        ...
+
     def config(self, tenant_id: str) -> OutcomeConfig: ...
 
     def save_nudge(self, tenant_id: str, nudge_id: str, nudge: dict[str, Any]) -> bool:

@@ -9,7 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from oie.errors import InputError, NotFound, OieError
+from oie import json_input
+from oie.errors import InputError, NotFound, OieError, status_for
+from oie.json_input import is_clean_text
 from oie.outcomes import rules
 from oie.outcomes.auth import Actor
 from oie.outcomes.models import TIERS, TIMELINE_BUCKETS, LeadState, Outcome, OutcomeIn
@@ -95,32 +97,14 @@ class OutcomesService:
         results: list[dict[str, Any]] = []
         for index, raw in enumerate(items):
             try:
-                item = OutcomeIn.model_validate(raw)
+                try:
+                    item = OutcomeIn.model_validate(raw)
+                except ValidationError as exc:
+                    raise input_error(exc, whole=f"outcomes[{index}]") from None
                 done = self.record(tenant_id, item, actor)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                results.append(
-                    {
-                        "index": index,
-                        "status": 400,
-                        "error": {
-                            "code": "invalid_input",
-                            "message": first["msg"],
-                            "field": ".".join(str(p) for p in first["loc"]),
-                        },
-                    }
-                )
-                continue
             except OieError as exc:
-                from oie.errors import status_for
-
-                results.append(
-                    {
-                        "index": index,
-                        "status": status_for(exc),
-                        "error": {"code": exc.code, "message": exc.message, "field": exc.field},
-                    }
-                )
+                error = {"code": exc.code, "message": exc.message, "field": exc.field}
+                results.append({"index": index, "status": status_for(exc), "error": error})
                 continue
             results.append(
                 {
@@ -160,10 +144,9 @@ class OutcomesService:
         stale = []
         for tier in ("A", "B"):
             for lead in self.store.leads(tenant_id, {"tier": tier}, limit):
-                attrs = lead.get("attributes", {})
+                attrs = lead.get("attributes") or {}
                 state = LeadState.model_validate(lead.get("state") or {})
-                last = attrs.get("last_activity_at")
-                last_at = datetime.fromisoformat(last) if isinstance(last, str) else last
+                last_at = _aware(attrs.get("last_activity_at"))
                 if (
                     attrs.get("timeline_bucket") in TIMELINE_BUCKETS[:2]
                     and last_at is not None
@@ -186,36 +169,96 @@ class OutcomesService:
         return sorted(stale, key=lambda s: -s["days_stale"])[:limit]
 
 
+def _aware(value: Any) -> datetime | None:
+    """A stored activity time, or None when it is missing or not a time with a zone (an odd import)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) and value.tzinfo is not None else None
+
+
+def input_error(exc: ValidationError, whole: str = "body") -> InputError:
+    """The first problem pydantic found, naming its field (`whole` when the value itself is wrong)."""
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or whole
+    return InputError(first["msg"], field=field)
+
+
 def clean_attributes(raw: dict[str, Any]) -> dict[str, Any]:
-    """Validate and normalise attribution attributes an API client or CSV sets."""
+    """Validate and normalise attribution attributes an API client or CSV sets (InputError names the field)."""
+    unknown = sorted(set(raw) - set(ATTRIBUTE_NAMES))
+    if unknown:
+        raise InputError(f"unknown attribute(s): {', '.join(unknown)}", field=unknown[0])
+    # Text only: str(NaN) or str([...]) would be stored as if someone had typed it.
+    for name, value in raw.items():
+        if name != "metadata" and not (isinstance(value, str) and is_clean_text(value)):
+            raise InputError(f"{name} is text (valid Unicode, no NUL)", field=name)
     out: dict[str, Any] = {}
     for name in ("source_key", "geo_key"):
         if name in raw:
-            out[name] = rules.normalise_key(str(raw[name]))
+            out[name] = rules.normalise_key(raw[name])[:80]
     for name in ("intent_type", "price_band", "budget_band", "assigned_partner"):
         if name in raw:
-            out[name] = str(raw[name]).strip()[:80]
+            out[name] = raw[name].strip()[:80]
     if "tier" in raw:
-        if str(raw["tier"]).upper() not in TIERS:
+        if raw["tier"].upper() not in TIERS:
             raise InputError(f"tier is one of {', '.join(TIERS)}", field="tier")
-        out["tier"] = str(raw["tier"]).upper()
+        out["tier"] = raw["tier"].upper()
     if "timeline_bucket" in raw:
         if raw["timeline_bucket"] not in TIMELINE_BUCKETS:
             raise InputError(f"timeline_bucket is one of {', '.join(TIMELINE_BUCKETS)}", field="timeline_bucket")
         out["timeline_bucket"] = raw["timeline_bucket"]
     if "last_activity_at" in raw:
         try:
-            at = datetime.fromisoformat(str(raw["last_activity_at"]).replace("Z", "+00:00"))
+            at = datetime.fromisoformat(raw["last_activity_at"].replace("Z", "+00:00"))
         except ValueError:
             raise InputError("last_activity_at is an ISO 8601 time", field="last_activity_at") from None
         if at.tzinfo is None:
             raise InputError("last_activity_at needs a time zone", field="last_activity_at")
         out["last_activity_at"] = at.isoformat()
     if "metadata" in raw:
-        if not isinstance(raw["metadata"], dict) or len(json.dumps(raw["metadata"])) > 4000:
-            raise InputError("metadata is an object of at most 4000 characters", field="metadata")
+        problem = metadata_problem(raw["metadata"])
+        if problem:
+            raise InputError(f"metadata: {problem}", field="metadata")
         out["metadata"] = raw["metadata"]
-    unknown = set(raw) - set(out) - {"metadata"}
-    if unknown:
-        raise InputError(f"unknown attribute(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
     return out
+
+
+ATTRIBUTE_NAMES = (
+    "source_key",
+    "geo_key",
+    "intent_type",
+    "price_band",
+    "budget_band",
+    "assigned_partner",
+    "tier",
+    "timeline_bucket",
+    "last_activity_at",
+    "metadata",
+)
+MAX_METADATA_CHARS = 4000
+# Firestore allows 20 levels of maps; a lead's free metadata needs few.
+METADATA_BOUNDS = json_input.Bounds(depth=5, string=MAX_METADATA_CHARS, items=100, key=64)
+
+
+def metadata_problem(value: Any) -> str | None:
+    """Why a free metadata object cannot be stored as is, or None (an object of bounded JSON)."""
+    if not isinstance(value, dict):
+        return "an object"
+    if found := json_input.problem(value, METADATA_BOUNDS):
+        return f"{found.path}: {found.message}" if found.path else found.message
+    if any(key.startswith("__") for key in _keys(value)):
+        return "keys may not start with __ (Firestore reserves them)"
+    if len(json.dumps(value)) > MAX_METADATA_CHARS:
+        return f"at most {MAX_METADATA_CHARS} characters as JSON"
+    return None
+
+
+def _keys(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [*value, *(k for child in value.values() for k in _keys(child))]
+    if isinstance(value, list):
+        return [k for child in value for k in _keys(child)]
+    return []

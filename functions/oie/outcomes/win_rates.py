@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, cast
 
 from oie.errors import InputError
@@ -13,7 +14,9 @@ from oie.ports import Warehouse
 
 MAX_WEEKS = 26
 Dimension = Literal["source", "geo", "intent_level"]
-COLUMNS = ("dimension", "leads_entered", "appointments", "won", "lost", "win_rate")
+COLUMNS = ("dimension", "leads_entered", "appointments", "won", "lost", "win_rate", "partial")
+# ASCII digits, at most 7 (so any value fits a 64-bit query parameter): "²".isdigit() is True.
+_WHOLE = re.compile(r"[0-9]{1,7}")
 
 
 def last_complete_week(now: datetime) -> date:
@@ -45,9 +48,11 @@ class WinRateQuery:
         values: dict[str, int] = {}
         for name, default in (("weeks", 12), ("min_denominator", 0)):
             raw = args.get(name, str(default))
-            if not raw.isdigit():
+            if not _WHOLE.fullmatch(raw):
                 raise InputError(f"{name} is a whole number", field=name)
             values[name] = int(raw)
+        if not 1 <= values["weeks"] <= MAX_WEEKS:
+            raise InputError(f"weeks is between 1 and {MAX_WEEKS}", field="weeks")
         return cls(
             by=cast(Dimension, by),
             weeks=values["weeks"],
@@ -56,20 +61,33 @@ class WinRateQuery:
         )
 
 
+def current_week(now: datetime) -> datetime:
+    """00:00 UTC on the Monday of the week `now` is in: the week the weekly job has not aggregated yet."""
+    return datetime.combine(last_complete_week(now) + timedelta(weeks=1), time(), UTC)
+
+
 def win_rates(warehouse: Warehouse, tenant_id: str, query: WinRateQuery, now: datetime) -> list[dict[str, Any]]:
-    """The rows for one tenant: the dashboard table and the CSV export are these rows."""
+    """The rows for one tenant: the dashboard table and the CSV export are these rows.
+
+    The `weeks` complete weeks, plus the current week so far; `partial` marks a row that
+    includes it (its numbers will still change until the week ends).
+    """
     from_week, to_week = week_range(now, query.weeks)
     rows = warehouse.query(
-        f"win_rates_by_{query.by}",
+        "win_rates_by_intent_level" if query.by == "intent_level" else "win_rates_by_dimension",
         {
+            "by": query.by,
             "tenant_id": tenant_id,
             "from_week": from_week,
             "to_week": to_week,
+            "from_at": datetime.combine(from_week, time(), UTC),
+            "partial_from": current_week(now),
+            "until": now,
             "intent_type": query.intent_type,
             "min_denominator": query.min_denominator,
         },
     )
-    return [{c: row.get(c) for c in COLUMNS if c in row} for row in rows]
+    return [{c: bool(row.get(c)) if c == "partial" else row.get(c) for c in COLUMNS} for row in rows]
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
@@ -77,5 +95,13 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else list(COLUMNS), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return round(value, 4) if isinstance(value, float) else value
