@@ -10,3 +10,7 @@ create table if not exists erasures (
   rows_deleted json
 )
 cluster by tenant_id;
+
+-- What the request found: erased (the person was imported), never_imported (only stray
+-- mentions, if any, were scrubbed) or already_erased (a repeat request).
+alter table erasures add column if not exists outcome string;

@@ -76,3 +76,32 @@ def test_retention_drops_what_is_older_than_the_tenant_keeps(app, two_people):
     visitors = {r["visitor_id"] for r in app.warehouse.sql("select visitor_id from events")}
     assert "vis_old" not in visitors and {"vis_ada", "vis_bob"} <= visitors
     assert app.warehouse.sql("select count(*) as n from sessions where visitor_id = 'vis_old'") == [{"n": 0}]
+
+
+def test_retention_expires_old_outbound_messages_and_raw_webhook_bodies(app, two_people):
+    messages = app.firestore.collection("tenants").document("acme").collection("outbound_messages")
+    messages.document("m_old").set({"to_email": "ada@example.com", "created_at": NOW - timedelta(days=91)})
+    messages.document("m_new").set({"to_email": "bob@example.com", "created_at": NOW - timedelta(days=1)})
+    rows = [
+        {
+            "delivery_id": f"d_{age}",
+            "tenant_id": "acme",
+            "kind": "sendgrid_events",
+            "received_at": NOW - timedelta(days=age),
+            "body_sha256": "x",
+            "raw_body": '[{"email": "ada@example.com"}]',
+            "event_count": 1,
+            "new_events": 1,
+            "duplicate_events": 0,
+            "ignored_events": 0,
+        }
+        for age in (1, 31, 91)
+    ]
+    app.warehouse.insert_rows("webhook_deliveries", rows, id_field="delivery_id")
+    run_job("retention", app)
+    assert {d.id for d in messages.stream()} == {"m_new"}
+    kept = app.warehouse.sql("select delivery_id, raw_body from webhook_deliveries order by delivery_id")
+    assert kept == [
+        {"delivery_id": "d_1", "raw_body": '[{"email": "ada@example.com"}]'},
+        {"delivery_id": "d_31", "raw_body": None},  # the counts stay, the raw body goes after 30 days
+    ]

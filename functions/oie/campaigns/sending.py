@@ -3,8 +3,9 @@
 The outbound message document is created (create-if-absent, keyed by a keyed hash of the
 de-dup key `tenant:contact:campaign:node:channel`) before the provider is called, so a
 retried or duplicated step finds it and never sends twice. Every email carries a visible
-unsubscribe link and RFC 8058 one-click `List-Unsubscribe`; links to the tenant's own
-domains are rewritten to the contact's `/go` tracking link.
+unsubscribe link and RFC 8058 one-click `List-Unsubscribe` (an opaque signed reference to
+the message, never the address); links to the tenant's own domains are rewritten to the
+contact's `/go` tracking link.
 """
 
 from __future__ import annotations
@@ -58,14 +59,9 @@ class Links:
         query = {"i": tracking_id, **({"to": to} if to else {})}
         return f"{self.go_base_url.rstrip('/')}/go?{urlencode(query)}"
 
-    def unsubscribe(self, state: ContactCampaign) -> str:
-        claim = tokens.UnsubscribeClaim(
-            tenant_id=state.tenant_id,
-            channel=state.channel,
-            address=state.contact.email,
-            contact_campaign_id=state.contact_campaign_id,
-        )
-        token = tokens.mint(self.unsubscribe_key, claim)
+    def unsubscribe(self, tenant_id: str, message_id: str) -> str:
+        """A link naming the message, never the address (the address is looked up on unsubscribe)."""
+        token = tokens.mint_ref(self.unsubscribe_key, tokens.UnsubscribeRef(tenant_id=tenant_id, message_id=message_id))
         return f"{self.functions_base_url.rstrip('/')}/webhooks/unsubscribe?{urlencode({'t': token})}"
 
 
@@ -93,7 +89,7 @@ def compose(
     if not isinstance(template, EmailTemplate):
         raise InputError(f"node {node.id!r} has no email template", field="template")
     contact = state.contact
-    unsubscribe = links.unsubscribe(state)
+    unsubscribe = links.unsubscribe(state.tenant_id, message_id)
     values = {
         "first_name": contact.first_name,
         "last_name": contact.last_name,
@@ -163,6 +159,14 @@ def rfc_message_id(message_id: str, sender: SenderIdentity, *, message_id_header
     return f"<{message_id}@{sender.from_email.rsplit('@', 1)[-1]}>"
 
 
+class MaybeSent(BackendUnavailable):
+    """The provider was asked but did not answer in time: the message may have gone out.
+
+    A Mailer raises it so the step is retried while the claim stays: after IN_FLIGHT the
+    message counts as sent, never as a second copy.
+    """
+
+
 @dataclass(frozen=True)
 class SendResult:
     outcome: Literal["sent", "already_sent", "in_flight", "refused"]
@@ -217,6 +221,8 @@ def deliver(
         return SendResult("already_sent", email.message_id, now)
     try:
         provider_id = mailer.send(email)
+    except MaybeSent:
+        raise  # the claim stays: a retry finds it in flight and does not send again
     except BackendUnavailable:
         messages.release(state.tenant_id, email.message_id)  # not sent: the retry may send
         raise

@@ -11,6 +11,7 @@ from typing import Literal
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from oie import doc_ids
 from oie.errors import Forbidden, InputError, Unauthenticated
 from oie.outcomes.ports import ApiKeyStore
 
@@ -60,7 +61,8 @@ def authenticate(store: ApiKeyStore, tenant_id: str, presented: str | None, scop
         raise Unauthenticated("send an API key: Authorization: Bearer oie_…", field="authorization")
     token = presented.removeprefix("Bearer ").strip()
     key_id, _, secret = token.removeprefix("oie_").partition(".")
-    if not token.startswith("oie_") or not key_id or not secret:
+    # The key id becomes a document id (`api_keys/{key_id}`): only its own form may reach the store.
+    if not token.startswith("oie_") or not doc_ids.is_valid("key_id", key_id) or not secret:
         raise Unauthenticated("malformed API key", field="authorization")
     record = store.get(tenant_id, key_id)
     if record is None or record.get("revoked") or not hmac.compare_digest(record["hash"], _digest(secret)):

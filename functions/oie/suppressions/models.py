@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["email", "sms"]
-Reason = Literal["unsubscribe", "group_unsubscribe", "bounce", "dropped", "spam_report", "manual", "invalid"]
-Source = Literal["link", "one_click", "sendgrid_webhook", "manual", "import"]
+Reason = Literal["unsubscribe", "group_unsubscribe", "bounce", "dropped", "spam_report", "manual", "invalid", "erasure"]
+Source = Literal["link", "one_click", "sendgrid_webhook", "manual", "import", "erasure"]
 
 
 def address_key(channel: Channel, address: str) -> str:
@@ -32,3 +32,12 @@ class Suppression(BaseModel):
     source: Source
     created_at: datetime
     details: str = ""
+
+
+def tombstone(tenant_id: str, channel: Channel, reason: str, erased_at: datetime) -> dict[str, object]:
+    """What a suppression keeps after an erasure: no address, no details; the key is its hash.
+
+    The person must still never be emailed again (a re-import must not undo an erasure), so the
+    entry stays, found by the sha256 in its key, as the README's privacy section explains.
+    """
+    return {"tenant_id": tenant_id, "channel": channel, "reason": reason, "source": "erasure", "erased_at": erased_at}

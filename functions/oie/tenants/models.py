@@ -70,6 +70,9 @@ class Tenant(BaseModel):
     sendgrid_webhook_public_key: str = ""
     # Domain replies come back to: Reply-To is reply+<token>@reply_domain (SendGrid Inbound Parse).
     reply_domain: str = ""
+    # The tenant's Inbound Parse basic-auth credential, as `sha256:<hex>` of a random password
+    # (oie.webhooks.inbound_auth); never the password. Empty: no inbound post is accepted.
+    inbound_parse_credential: str = Field(default="", pattern=r"^(sha256:[0-9a-f]{64})?$")
     # Days events, sessions and clicks are kept (the warehouse's partitions expire at 730).
     retention_days: int = Field(default=730, ge=1, le=730)
 

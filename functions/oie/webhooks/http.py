@@ -1,7 +1,7 @@
 """The `webhooks` function: one entry point, three routes.
 
 - `POST /webhooks/sendgrid/{tenant_id}`: SendGrid's signed Event Webhook
-- `POST /webhooks/inbound/{tenant_id}?token=…`: SendGrid Inbound Parse (multipart form)
+- `POST /webhooks/inbound/{tenant_id}`: SendGrid Inbound Parse (multipart form, the tenant's basic auth)
 - `GET|POST /webhooks/unsubscribe?t=…`: the unsubscribe page and RFC 8058 one-click
 """
 
@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from flask import Request, Response
 
-from oie.errors import InputError, NotFound, OieError, PayloadTooLarge
-from oie.http import error_response, json_response
+from oie.errors import InputError, NotFound, OieError, Unauthenticated
+from oie.http import error_response, json_response, read_body
 from oie.logs import get_logger
+from oie.tenants.models import TENANT_ID
 from oie.webhooks import pages
 from oie.webhooks.events import MAX_BODY_BYTES
+from oie.webhooks.inbound_auth import BasicCredentials
 from oie.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from oie.wiring import container
 
@@ -43,21 +45,34 @@ def _only_post(request: Request) -> Response | None:
 
 
 def _events(request: Request, tenant_id: str) -> Response:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"a delivery is at most {MAX_BODY_BYTES} bytes", field="body")
-    body = request.get_data(cache=False)
+    if not TENANT_ID.fullmatch(tenant_id):
+        # Never a Firestore path: `..`, `__x__` and the like name no tenant.
+        raise NotFound("no such tenant", field="tenant_id")
+    body = read_body(request, MAX_BODY_BYTES)
     receipt = container().event_webhooks.receive(
         tenant_id, body, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
     )
-    log.info("sendgrid events", extra={"tenant_id": tenant_id, **receipt.summary(), "ignored": len(receipt.ignored)})
+    log.info("sendgrid events", extra={"tenant_id": tenant_id, **receipt.counts(), "error": receipt.error})
     return json_response(receipt.summary())
 
 
 def _inbound(request: Request, tenant_id: str) -> Response:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"an inbound message is at most {MAX_BODY_BYTES} bytes", field="body")
+    read_body(request, MAX_BODY_BYTES)  # bounded even when chunked; request.form reads these bytes
+    auth = request.authorization
+    credentials = (
+        BasicCredentials(username=auth.username or "", password=auth.password or "")
+        if auth is not None and auth.type == "basic"
+        else None
+    )
     form = {k: v for k, v in request.form.items()}
-    result = container().inbound_replies.receive(tenant_id, request.args.get("token"), form)
+    try:
+        result = container().inbound_replies.receive(
+            tenant_id, credentials, form, legacy_token=request.args.get("token")
+        )
+    except Unauthenticated as exc:
+        response = error_response(exc)
+        response.headers["WWW-Authenticate"] = 'Basic realm="inbound-parse"'
+        return response
     log.info("inbound message", extra={"tenant_id": tenant_id, **result})
     return json_response(result)
 
@@ -67,12 +82,12 @@ def _unsubscribe(request: Request) -> Response:
     token = request.args.get("t") or request.form.get("t")
     try:
         if request.method == "GET":
-            claim = service.check(token)
-            return Response(pages.confirm(token or "", claim.address), mimetype="text/html", headers=PAGE_HEADERS)
+            service.check(token)
+            return Response(pages.confirm(token or ""), mimetype="text/html", headers=PAGE_HEADERS)
         if request.method != "POST":
             return Response(status=405, headers={"Allow": "GET, POST"})
         one_click = request.form.get("List-Unsubscribe") == "One-Click"
-        claim = service.unsubscribe(token, "one_click" if one_click else "link")
+        service.unsubscribe(token, "one_click" if one_click else "link")
     except InputError:
         return Response(pages.invalid(), status=400, mimetype="text/html", headers=PAGE_HEADERS)
-    return Response(pages.done(claim.address), mimetype="text/html", headers=PAGE_HEADERS)
+    return Response(pages.done(), mimetype="text/html", headers=PAGE_HEADERS)

@@ -1,8 +1,10 @@
 """SendGrid Inbound Parse: a reply lands in `inbound_messages` and, when it is a person's reply
 to one of the engine's messages, becomes a "reply" EngineEvent.
 
-Matching: the Reply-To token first (`reply+<token>@<tenant reply_domain>`, found in `to`
-or the SMTP envelope), then In-Reply-To / References against the messages' Message-IDs.
+Who may post: SendGrid with the tenant's own basic-auth credential (oie.webhooks.inbound_auth);
+the form is parsed and bounded by oie.webhooks.inbound_form. Matching: the Reply-To token
+first (`reply+<token>@<tenant reply_domain>`, found in `to` or the SMTP envelope), then
+In-Reply-To / References against the messages' Message-IDs.
 """
 
 from __future__ import annotations
@@ -12,21 +14,22 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
-from email.parser import HeaderParser
 from email.utils import getaddresses
 from typing import Any
 
 from oie.campaigns.contracts import EngineEvent
-from oie.errors import BackendUnavailable, Forbidden, NotFound, OieError
-from oie.ports import Clock, Task, TaskQueue, Warehouse
+from oie.errors import BackendUnavailable, OieError, Unauthenticated
+from oie.logs import get_logger
+from oie.ports import Clock, Task, TaskQueue, TenantStore, Warehouse
 from oie.queues import WEBHOOK_EVENTS
-from oie.webhooks.autoreply import auto_reply_reasons
+from oie.tenants.models import TENANT_ID, Tenant
 from oie.webhooks.dedup import KEY_CHARS, task_name
-from oie.webhooks.events import TenantLookup
+from oie.webhooks.inbound_auth import BasicCredentials, is_valid
+from oie.webhooks.inbound_form import parse_form
 from oie.webhooks.store import EventMarkers, OutboundMessages
 
-_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
-TEXT_LIMIT = 100_000
+log = get_logger(__name__)
+REFUSED = "Inbound Parse needs the tenant's basic-auth credential in its URL (see `oie webhooks inbound-credential`)"
 
 
 def reply_tokens(addresses: list[str], reply_domain: str) -> list[str]:
@@ -40,25 +43,23 @@ def reply_tokens(addresses: list[str], reply_domain: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _envelope(form: Mapping[str, str]) -> dict[str, Any]:
-    try:
-        value = json.loads(form.get("envelope") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+def sender_address(sender: str) -> str:
+    """The bare, lower-cased address of a `From` value ("Ada <Ada@x.com>" -> "ada@x.com")."""
+    pairs = getaddresses([sender])
+    return pairs[0][1].strip().lower() if pairs and "@" in pairs[0][1] else ""
 
 
 class InboundReplies:
     def __init__(
         self,
         *,
-        tenants: TenantLookup,
+        tenants: TenantStore,
         outbound: OutboundMessages,
         markers: EventMarkers,
         warehouse: Warehouse,
         tasks: TaskQueue,
         clock: Clock,
-        parse_token: str,
+        legacy_token: str | None = None,
     ) -> None:
         self.tenants = tenants
         self.outbound = outbound
@@ -66,59 +67,74 @@ class InboundReplies:
         self.warehouse = warehouse
         self.tasks = tasks
         self.clock = clock
-        self.parse_token = parse_token
+        # The one shared `?token=` of old, accepted only when a setting says so (README).
+        self.legacy_token = legacy_token
 
-    def receive(self, tenant_id: str, token: str | None, form: Mapping[str, str]) -> dict[str, Any]:
+    def authorize(self, tenant_id: str, credentials: BasicCredentials | None, token: str | None) -> Tenant:
+        """The tenant whose credential this is; Unauthenticated (the same for an unknown tenant) otherwise."""
+        tenant = self.tenants.get(tenant_id) if TENANT_ID.fullmatch(tenant_id) else None
+        if tenant is not None and is_valid(tenant, credentials):
+            return tenant
+        if tenant is not None and self._legacy_ok(tenant, token):
+            log.warning("inbound parse: the retired shared token was used", extra={"tenant_id": tenant_id})
+            return tenant
+        raise Unauthenticated(REFUSED, field="authorization")
+
+    def _legacy_ok(self, tenant: Tenant, token: str | None) -> bool:
+        if not self.legacy_token or not token or tenant.inbound_parse_credential:
+            return False
+        return hmac.compare_digest(token.encode(), self.legacy_token.encode())
+
+    def receive(
+        self,
+        tenant_id: str,
+        credentials: BasicCredentials | None,
+        form: Mapping[str, str],
+        *,
+        legacy_token: str | None = None,
+    ) -> dict[str, Any]:
         """Store one inbound message; enqueue a reply event when it answers one of ours."""
-        if not token or not hmac.compare_digest(token.encode(), self.parse_token.encode()):
-            raise Forbidden("the inbound parse token is wrong", field="token")
-        tenant = self.tenants.get(tenant_id)
-        if tenant is None:
-            raise NotFound(f"no tenant {tenant_id!r}", field="tenant_id")
+        tenant = self.authorize(tenant_id, credentials, legacy_token)
+        parsed = parse_form(form)
         now = self.clock.now()
-        headers = HeaderParser().parsestr(form.get("headers") or "")
-        subject = form.get("subject") or headers.get("Subject") or ""
-        envelope = _envelope(form)
-        to = [form.get("to") or "", *[str(a) for a in envelope.get("to") or []]]
-        rfc_id = (headers.get("Message-ID") or "").strip()
-        in_reply_to = _MESSAGE_ID.findall(headers.get("In-Reply-To") or "")
-        references = _MESSAGE_ID.findall(headers.get("References") or "")
-        basis = rfc_id or "\x1f".join([form.get("from") or "", subject, (form.get("text") or "")[:2000]])
-        inbound_id = hashlib.sha256(f"{tenant_id}\x1f{basis}".encode()).hexdigest()[:KEY_CHARS]
+        basis = parsed.rfc_message_id or "\x1f".join([parsed.sender, parsed.subject, parsed.text[:2000]])
+        inbound_id = hashlib.sha256(f"{tenant_id}\x1f{basis}".encode("utf-8", "replace")).hexdigest()[:KEY_CHARS]
 
         matched_by, found = None, None
-        for reply_token in reply_tokens(to, tenant.reply_domain):
+        for reply_token in reply_tokens(list(parsed.recipients), tenant.reply_domain):
             if found := self.outbound.find_by_reply_token(tenant_id, reply_token):
                 matched_by = "reply_token"
                 break
         if found is None:
             # In-Reply-To, then References nearest first; the engine may keep ids with or without <>.
-            ids = list(dict.fromkeys([*in_reply_to, *reversed(references)]))
+            ids = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))
             candidates = [form for i in ids for form in (f"<{i}>", i)]
             if candidates and (found := self.outbound.find_by_rfc_message_ids(tenant_id, candidates)):
                 matched_by = "in_reply_to"
         message_id, message = found or (None, {})
-        reasons = auto_reply_reasons(headers, subject)
+        reasons = list(parsed.auto_reply_reasons)
+        sender = sender_address(parsed.sender)
         row = {
             "inbound_id": inbound_id,
             "tenant_id": tenant_id,
             "received_at": now,
-            "from_address": (form.get("from") or "")[:1000],
-            "to_address": (form.get("to") or "")[:2000],
-            "envelope": json.dumps(envelope),
-            "subject": subject[:2000],
-            "text_body": (form.get("text") or "")[:TEXT_LIMIT],
-            "html_body": (form.get("html") or "")[:TEXT_LIMIT],
-            "headers": (form.get("headers") or "")[:TEXT_LIMIT],
-            "rfc_message_id": rfc_id or None,
-            "in_reply_to": in_reply_to[0] if in_reply_to else None,
+            "from_address": parsed.sender[:1000],
+            "from_email_sha256": hashlib.sha256(sender.encode()).hexdigest() if sender else None,
+            "to_address": parsed.to,
+            "envelope": json.dumps(parsed.envelope),
+            "subject": parsed.subject,
+            "text_body": parsed.text,
+            "html_body": parsed.html,
+            "headers": parsed.headers,
+            "rfc_message_id": parsed.rfc_message_id or None,
+            "in_reply_to": parsed.in_reply_to[0] if parsed.in_reply_to else None,
             "matched_by": matched_by,
             "oie_message_id": message_id,
             "contact_campaign_id": message.get("contact_campaign_id"),
             "node_id": message.get("node_id"),
             "is_auto_reply": bool(reasons),
             "auto_reply_reasons": reasons,
-            "spam_score": form.get("spam_score"),
+            "spam_score": parsed.spam_score,
         }
         key = f"in-{inbound_id}"
         owned = bool(self.markers.claim(tenant_id, [key]))
@@ -127,9 +143,11 @@ class InboundReplies:
         except Exception as exc:
             if owned:
                 self.markers.release(tenant_id, [key])
-            if isinstance(exc, OieError):
+            if isinstance(exc, OieError) and not isinstance(exc, BackendUnavailable):
                 raise
-            raise BackendUnavailable(f"warehouse: {exc}") from exc
+            # Never the driver's message: warehouse errors quote the rows (a reply's sender and text).
+            log.error("inbound message not stored", extra={"tenant_id": tenant_id, "error": type(exc).__name__})
+            raise BackendUnavailable("the warehouse could not store the inbound message; retry") from None
         enqueued = False
         if owned and message_id and message.get("contact_campaign_id") and not reasons:
             event = EngineEvent(
@@ -152,7 +170,8 @@ class InboundReplies:
                 )
             except Exception as exc:
                 self.markers.release(tenant_id, [key])
-                raise BackendUnavailable(f"tasks: {exc}") from exc
+                log.error("reply event not enqueued", extra={"tenant_id": tenant_id, "error": type(exc).__name__})
+                raise BackendUnavailable("the reply could not be handed to the campaign engine; retry") from None
             enqueued = True
         return {
             "inbound_id": inbound_id,

@@ -16,17 +16,18 @@ def page(title: str, body: str) -> str:
     return _PAGE.format(title=html.escape(title), body=body)
 
 
-def confirm(token: str, address: str) -> str:
+def confirm(token: str) -> str:
+    # No address on the page: whoever the email was forwarded to must not learn whose it was.
     return page(
         "Unsubscribe",
-        f"<p>Stop emails to <b>{html.escape(address)}</b>?</p>"
+        "<p>Stop these emails to the address this message was sent to?</p>"
         f'<form method="post" action="?t={html.escape(token, quote=True)}">'
         '<input type="hidden" name="confirm" value="yes"><button type="submit">Unsubscribe</button></form>',
     )
 
 
-def done(address: str) -> str:
-    return page("You are unsubscribed", f"<p>We will not email <b>{html.escape(address)}</b> again.</p>")
+def done() -> str:
+    return page("You are unsubscribed", "<p>This address will not receive these emails again.</p>")
 
 
 def invalid() -> str:
