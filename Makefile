@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
+# The Firestore emulator's port; empty: 8681, or a free port when 8681 is taken (a second stack).
+FIRESTORE_PORT ?=
 
-.PHONY: run test lint typecheck pytest pixel pixel-test chromium tasks-emulator infra-check bench requirements clean
+.PHONY: run test lint typecheck pytest pixel pixel-test chromium tasks-emulator bigquery-emulator infra-check bench requirements clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,9 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## make run: the whole engine locally on http://127.0.0.1:$(PORT) (Ctrl-C stops it all)
+## make run: the whole engine locally on http://127.0.0.1:$(PORT) (Ctrl-C stops it all);
+## `make run PORT=9000` starts a second stack beside the first, with data of its own
 run: $(STAMP) pixel
-	$(BIN)/oie dev run --port $(PORT)
+	$(BIN)/oie dev run --port $(PORT) $(if $(FIRESTORE_PORT),--firestore-port $(FIRESTORE_PORT))
 
 ## make test: everything CI runs — lint, types, pixel, unit, integration, browser, end-to-end and infra tests
 test: $(STAMP) pixel chromium lint typecheck pixel-test pytest
@@ -28,7 +31,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy functions
 
-pytest: $(STAMP) tasks-emulator
+pytest: $(STAMP) tasks-emulator bigquery-emulator
 	$(BIN)/python -m pytest -q
 
 pixel/node_modules/.package-lock.json: pixel/package-lock.json
@@ -48,6 +51,10 @@ chromium:
 tasks-emulator:
 	bash tests/tasks_emulator/ensure.sh
 
+# The BigQuery REST emulator (bqemulator), in a virtual environment of its own too.
+bigquery-emulator:
+	bash tests/bigquery_emulator/ensure.sh
+
 infra-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
@@ -59,4 +66,4 @@ requirements: $(STAMP)
 	$(BIN)/oie dev requirements
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-tasks-emulator pixel/node_modules pixel/dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .venv-tasks-emulator .venv-bigquery-emulator pixel/node_modules pixel/dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,11 +1,13 @@
 """`oie tenant create` and `oie campaign create` against the Firestore emulator and DuckDB."""
 
 import csv
+import json
 
 import pytest
 from click.testing import CliRunner
 
 from oie.cli.main import cli
+from oie.tenants.models import AlertChannel
 
 pytestmark = pytest.mark.firestore
 
@@ -185,3 +187,179 @@ def test_creating_a_tenant_twice_is_a_conflict_and_replace_keeps_the_id_secret(a
     assert result.exit_code == 0
     tenant = app.tenants.get("acme")
     assert tenant.name == "Acme 2" and tenant.id_secret_ref == secret_before
+
+
+def import_file(runner, tmp_path, text, *extra, out=None, tenant="acme"):
+    source = tmp_path / "in.csv"
+    source.write_text(text)
+    return runner.invoke(
+        cli,
+        [
+            "campaign",
+            "create",
+            "--tenant",
+            tenant,
+            "--campaign",
+            "Q2",
+            "--file",
+            str(source),
+            "--landing",
+            "https://www.acme.com/demo",
+            "--out",
+            str(out or tmp_path / "links.csv"),
+            *extra,
+        ],
+    )
+
+
+def stored_leads(app):
+    return list(app.firestore.collection("tenants/acme/leads").stream())
+
+
+def test_a_row_with_an_extra_column_is_skipped_and_the_links_file_matches_what_was_stored(app, tmp_path):
+    runner = CliRunner()
+    create_tenant(runner)
+    text = (
+        "email,first_name,company\n Ada@Example.com ,Ada,Engines\nbob@example.com,Bob,Acme, Inc\nADA@example.com,,Eng\n"
+    )
+    result = import_file(runner, tmp_path, text)
+    assert result.exit_code == 1, result.output
+    assert "skipped line 3: columns: 4 values for 3 columns" in result.output
+    assert "1 leads imported, 1 rows skipped, 1 duplicate rows merged" in result.output
+    rows = list(csv.DictReader((tmp_path / "links.csv").read_text().splitlines()))
+    assert [(r["email"], r["first_name"], r["company"]) for r in rows] == [("ada@example.com", "Ada", "Engines")]
+    assert len(stored_leads(app)) == 1
+
+
+def test_an_import_that_cannot_write_its_links_file_writes_nothing_and_exits_2(app, tmp_path):
+    runner = CliRunner()
+    create_tenant(runner)
+    result = import_file(runner, tmp_path, LEADS, out=tmp_path / "missing" / "links.csv")
+    assert result.exit_code == 2, result.output
+    assert "[out]" in result.output
+    assert stored_leads(app) == [] and app.links.get("x") is None
+    assert app.warehouse.sql("select count(*) as n from identity_map") == [{"n": 0}]
+
+
+@pytest.mark.parametrize(
+    ("text", "tenant", "field"),
+    [
+        ("email\nnot-an-email\n", "acme", "[file]"),
+        ("name\nAda\n", "acme", "[file]"),
+        ("email\nada@example.com\n", "nobody", "[tenant]"),
+    ],
+)
+def test_an_import_that_imports_nothing_exits_2_naming_why(app, tmp_path, text, tenant, field):
+    runner = CliRunner()
+    create_tenant(runner)
+    result = import_file(runner, tmp_path, text, tenant=tenant)
+    assert result.exit_code == 2, result.output
+    assert field in result.output and stored_leads(app) == []
+
+
+def test_the_import_answers_in_json_with_every_count(app, tmp_path):
+    runner = CliRunner()
+    create_tenant(runner)
+    result = import_file(runner, tmp_path, LEADS, "--json")
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)
+    assert (answer["imported"], answer["duplicates_merged"], answer["rows_read"]) == (2, 1, 5)
+    assert [s["line"] for s in answer["skipped"]] == [4, 5]
+
+
+def configure(app):
+    tenant = app.tenants.get("acme")
+    channel = {"kind": "slack", "url": "https://hooks.slack.com/services/T/B/x"}
+    app.tenants.put(
+        tenant.model_copy(
+            update={
+                "alert_channels": (AlertChannel.model_validate(channel),),
+                "sendgrid_webhook_public_key": "MFkw-key",
+                "reply_domain": "reply.acme.com",
+                "ip_mode": "hash",
+                "retention_days": 90,
+            }
+        )
+    )
+
+
+def test_replace_changes_only_the_options_given_and_keeps_the_rest(app):
+    runner = CliRunner()
+    create_tenant(runner)
+    configure(app)
+    before = app.tenants.get("acme")
+    result = runner.invoke(
+        cli,
+        [
+            "tenant",
+            "create",
+            "--id",
+            "acme",
+            "--name",
+            "Acme 2",
+            "--redirect-domain",
+            "acme.com",
+            "--landing",
+            "https://www.acme.com/",
+            "--replace",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    after = app.tenants.get("acme")
+    assert after.name == "Acme 2"
+    assert after.model_copy(update={"name": before.name}) == before
+
+
+def test_tenant_update_sets_one_field_and_keeps_every_other(app):
+    runner = CliRunner()
+    create_tenant(runner)
+    configure(app)
+    before = app.tenants.get("acme")
+    result = runner.invoke(
+        cli,
+        [
+            "tenant",
+            "update",
+            "--tenant",
+            "acme",
+            "--set",
+            "reply_domain=r.acme.com",
+            "--add",
+            "go_hosts=links.acme.com",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "changed go_hosts, reply_domain" in result.output
+    after = app.tenants.get("acme")
+    assert after == before.model_copy(update={"reply_domain": "r.acme.com", "go_hosts": ("links.acme.com",)})
+    removed = runner.invoke(
+        cli,
+        [
+            "tenant",
+            "update",
+            "--tenant",
+            "acme",
+            "--remove",
+            "alert_channels=https://hooks.slack.com/services/T/B/x",
+            "--json",
+        ],
+    )
+    assert json.loads(removed.stdout)["alert_channels"] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("redirect_domains=not a domain", "redirect_domains"),
+        ("retention_days=9999", "retention_days"),
+        ("colour=blue", "[colour]"),
+        ("id_secret_ref=local:b3RoZXI=", "[id_secret_ref]"),
+    ],
+)
+def test_tenant_update_refuses_what_the_model_refuses_naming_the_field(app, change, message):
+    runner = CliRunner()
+    create_tenant(runner)
+    before = app.tenants.get("acme")
+    result = runner.invoke(cli, ["tenant", "update", "--tenant", "acme", "--set", change])
+    assert result.exit_code == 1 and message in result.output
+    assert app.tenants.get("acme") == before

@@ -1,6 +1,6 @@
 import pytest
 
-from oie.errors import InputError, NotFound
+from oie.errors import BackendUnavailable, InputError, NotFound
 from oie.links import ids
 from oie.links.csv_import import parse_leads
 from oie.links.service import CampaignImporter
@@ -98,3 +98,59 @@ def test_progress_is_reported_per_chunk():
         progress=seen.append,
     )
     assert sum(seen) == 2
+
+
+class RefusingWarehouse(FakeWarehouse):
+    def upsert_rows(self, table, rows, *, key_fields):
+        raise BackendUnavailable("warehouse: locked")
+
+
+def test_nothing_is_written_anywhere_when_the_import_is_refused():
+    imp = importer()
+    with pytest.raises(InputError):
+        run(imp, "ada@example.com,Ada,,,", landing="https://evil.com/")
+    with pytest.raises(InputError, match="no lead"):
+        imp.run("acme", "Q1", "https://www.acme.com/", parse_leads(csv_text("not-an-email,,,,")), "https://x")
+    assert imp.links.items == {} and imp.leads.items == {} and imp.campaigns.items == {}
+
+
+def test_planning_reads_only_and_a_refusing_warehouse_leaves_firestore_untouched():
+    imp = importer(warehouse=RefusingWarehouse())
+    plan = imp.plan("acme", "Q1", "https://www.acme.com/", parse_leads(csv_text("ada@example.com,Ada,,,")), "https://x")
+    assert imp.links.items == {} and imp.leads.items == {}
+    with pytest.raises(BackendUnavailable):
+        imp.write(plan)
+    assert imp.links.items == {} and imp.leads.items == {} and imp.campaigns.items == {}
+
+
+def test_a_link_taken_between_plan_and_write_is_picked_again():
+    links = FakeLinkStore()
+    imp = importer(links=links)
+    plan = imp.plan("acme", "Q1", "https://www.acme.com/", parse_leads(csv_text("ada@example.com,Ada,,,")), "https://x")
+    wanted = plan.links[0][0].tracking_id
+    links.items[wanted] = make_link(tracking_id=wanted, lead_id="ld_someone_else", campaign_id="q1")
+    (lead,) = imp.write(plan).imported
+    assert lead.tracking_id != wanted and lead.tracking_id.startswith(wanted)
+    assert links.items[wanted].lead_id == "ld_someone_else"
+
+
+class FlakyLeadStore(FakeLeadStore):
+    def __init__(self):
+        super().__init__()
+        self.fail_next = True
+
+    def upsert_many(self, tenant_id, pairs):
+        if self.fail_next:
+            self.fail_next = False
+            raise BackendUnavailable("firestore: unavailable")
+        super().upsert_many(tenant_id, pairs)
+
+
+def test_an_import_cut_short_by_an_outage_is_completed_by_running_it_again():
+    imp = importer()
+    imp.leads = FlakyLeadStore()
+    with pytest.raises(BackendUnavailable):
+        run(imp, "ada@example.com,Ada,,,", "bob@example.com,Bob,,,")
+    again = run(imp, "ada@example.com,Ada,,,", "bob@example.com,Bob,,,")
+    assert len(imp.leads.items) == 2 and len(imp.links.items) == 2
+    assert {i.tracking_id for i in again.imported} == set(imp.links.items)

@@ -63,6 +63,47 @@ def test_overlong_fields_are_skipped_naming_the_field():
     assert parsed.errors[0].field == "first_name"
 
 
-def test_original_rows_are_kept_for_the_output_file():
-    parsed = parse_leads(csv_text("Ada@Example.com,Ada,,,"))
-    assert parsed.rows_by_email["ada@example.com"][0]["email"] == "Ada@Example.com"
+def test_the_output_row_carries_the_normalised_email_and_the_merged_columns():
+    parsed = parse_leads(
+        csv_text(
+            " Ada@Example.com,Ada,,,",
+            "ada@example.com,Augusta,Lovelace,,",
+            header="Email,First Name,last_name,company,title",
+        )
+    )
+    assert parsed.rows_by_email["ada@example.com"] == {
+        "Email": "ada@example.com",
+        "First Name": "Ada",
+        "last_name": "Lovelace",
+        "company": "",
+        "title": "",
+    }
+
+
+def test_the_number_of_merged_duplicate_rows_is_counted():
+    parsed = parse_leads(
+        csv_text("ada@example.com,,,,", "ADA@example.com,,,,", "bob@example.com,,,,", " ada@example.com,,,,")
+    )
+    assert (parsed.rows_read, len(parsed.leads), parsed.duplicates_merged) == (4, 2, 2)
+
+
+def test_a_row_with_more_values_than_columns_is_skipped_naming_its_line():
+    parsed = parse_leads(csv_text("ada@example.com,Ada,,Acme, Inc,CTO", "bob@example.com,Bob,,Builders,"))
+    assert [lead.email for lead in parsed.leads] == ["bob@example.com"]
+    (error,) = parsed.errors
+    assert (error.line, error.field) == (2, "columns") and "6 values for 5 columns" in error.reason
+
+
+def test_a_short_row_is_read_with_its_missing_values_empty():
+    parsed = parse_leads(csv_text("ada@example.com,Ada"))
+    assert parsed.errors == [] and parsed.leads[0].company == ""
+
+
+def test_a_header_naming_a_column_twice_is_refused():
+    with pytest.raises(ValueError, match="twice"):
+        parse_leads(csv_text("ada@example.com,x", header="Email,email"))
+
+
+def test_tracking_columns_of_an_earlier_output_are_neither_attributes_nor_repeated():
+    parsed = parse_leads(csv_text("ada@example.com,OLD1,http://x", header="email,tracking_id,tracking_url"))
+    assert parsed.leads[0].attributes == {} and parsed.columns == ["email"]

@@ -8,15 +8,11 @@ from pathlib import Path
 
 import click
 
+from oie.cli.output import OieGroup, emit, fail, json_option, note
 from oie.errors import OieError
 
 
-def _fail(error: OieError) -> None:
-    where = f" [{error.field}]" if error.field else ""
-    raise click.ClickException(f"{error.message}{where}")
-
-
-@click.group("campaigns")
+@click.group("campaigns", cls=OieGroup)
 def campaigns() -> None:
     """Reactive per-contact email campaigns."""
 
@@ -30,25 +26,32 @@ def campaigns() -> None:
 @click.option(
     "--sender", "sender_ids", multiple=True, help="Sender identity id (repeatable); default all of the tenant's."
 )
+@json_option
 def start(tenant_id: str, campaign_id: str, plan_path: Path, sender_ids: tuple[str, ...]) -> None:
     """Validate a plan and start it for every lead of the campaign (re-running starts only new leads)."""
     from oie.campaigns.planner import TemplatePlanner
-    from oie.wiring import container
+    from oie.cli.context import app as connect
 
     try:
         planner = TemplatePlanner.from_json(plan_path.read_bytes())
+        service = connect().campaign_service
         with click.progressbar(label="starting contacts", file=sys.stderr, length=0) as bar:
-            report = container().campaign_service.start_campaign(
-                tenant_id, campaign_id, planner, sender_ids=sender_ids, progress=bar.update
-            )
+            report = service.start_campaign(tenant_id, campaign_id, planner, sender_ids=sender_ids, progress=bar.update)
     except OieError as exc:
         problems = getattr(exc, "problems", None)
         for field, message in problems or []:
-            click.echo(f"  {field}: {message}", err=True)
-        _fail(exc)
-    click.echo(
-        f"campaign {campaign_id}: {report.started} contacts started, {report.already_running} already running, "
-        f"plan version {', '.join(v[:12] for v in report.plan_versions) or '-'}"
+            note(f"  {field}: {message}")
+        fail(exc)
+    emit(
+        {
+            "campaign_id": campaign_id,
+            "started": report.started,
+            "already_running": report.already_running,
+            "plan_versions": list(report.plan_versions),
+        },
+        columns=(),
+        summary=f"campaign {campaign_id}: {report.started} contacts started, {report.already_running} already running, "
+        f"plan version {', '.join(v[:12] for v in report.plan_versions) or '-'}",
     )
 
 
@@ -56,13 +59,15 @@ def start(tenant_id: str, campaign_id: str, plan_path: Path, sender_ids: tuple[s
 @click.option("--tenant", "tenant_id", required=True)
 @click.option("--campaign", "campaign_id", default=None)
 @click.option("--limit", default=10_000, show_default=True)
+@json_option
 def status(tenant_id: str, campaign_id: str | None, limit: int) -> None:
     """How many contacts are where: by campaign, status and current node."""
-    from oie.wiring import container
+    from oie.cli.context import app as connect
 
-    states = container().campaign_service.states.in_campaign(tenant_id, campaign_id, limit)
+    states = connect().campaign_service.states.in_campaign(tenant_id, campaign_id, limit)
     counts = Counter((s.campaign_id, s.status, s.current_node) for s in states)
-    if not counts:
-        click.echo("no contact campaigns")
-    for (campaign, state, node), n in sorted(counts.items()):
-        click.echo(f"{campaign:30s} {state:13s} {node:20s} {n}")
+    rows = [
+        {"campaign": campaign, "status": state, "current_node": node, "contacts": n}
+        for (campaign, state, node), n in sorted(counts.items())
+    ]
+    emit(rows, summary=None if rows else "no contact campaigns")

@@ -8,7 +8,7 @@ import signal
 import socket
 import sys
 import threading
-from importlib import resources
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -16,39 +16,26 @@ from werkzeug.serving import make_server
 
 from oie import wiring
 from oie.campaigns.demo import seed_demo_campaign
+from oie.devstack import state
 from oie.devstack.demo import DemoSeed, demo_admin_key, seed_demo, write_links_csv
-from oie.devstack.emulator import FirestoreEmulator, MissingTool, check_tools
+from oie.devstack.emulator import FirestoreEmulator, MissingTool, check_tools, free_port
 from oie.devstack.gateway import build_gateway
 from oie.devstack.scheduler import SchedulerLoop
+from oie.devstack.state import (
+    DEFAULT_FIRESTORE_PORT,
+    DEFAULT_PORT,
+    PROJECT,
+    StackState,
+    stack_environment,
+)
 from oie.settings import Settings, get_settings
 from oie.webhooks.signer import LocalSigner, trust_for_tenant
 
-PROJECT = "oie-local"
+# PROJECT and stack_environment live in oie.devstack.state (light, for the CLI); kept importable here.
+__all__ = ["PROJECT", "run_stack", "stack_environment"]
 
 
-def stack_environment(port: int, data_dir: Path, firestore_port: int) -> dict[str, str]:
-    """The environment every part of the local stack reads its settings from."""
-    base = f"http://127.0.0.1:{port}"
-    return {
-        "OIE_ENV": "local",
-        "OIE_GCP_PROJECT": PROJECT,
-        "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{firestore_port}",
-        "OIE_WAREHOUSE": "duckdb",
-        "OIE_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
-        "OIE_TASKS": "local",
-        "OIE_MAILER": "outbox",
-        "OIE_OUTBOX_DIR": str(data_dir / "outbox"),
-        "OIE_FUNCTIONS_BASE_URL": base,
-        "OIE_GO_BASE_URL": base,
-        "OIE_DEFAULT_LANDING_URL": f"{base}/demo/",
-        "OIE_TRUSTED_PROXY_HOPS": "0",
-        # One process writes and reads the local warehouse: events are readable at once.
-        "OIE_JOB_SETTLE_SECONDS": "2",
-        "OIE_IP_COMPANY_FILE": str(resources.files("oie.devstack").joinpath("assets", "ip_companies.csv")),
-    }
-
-
-def _index(seed: DemoSeed, base: str) -> str:
+def _index(seed: DemoSeed, base: str, data_dir: Path, port: int) -> str:
     links = "".join(
         f'<li><a href="{html.escape(i.tracking_url)}">{html.escape(i.tracking_url)}</a> — '
         f"{html.escape(i.lead.first_name)} at {html.escape(i.lead.company)}</li>"
@@ -69,11 +56,12 @@ def _index(seed: DemoSeed, base: str) -> str:
         "hot you are.</div>"
         '<div class="step"><b>5. Record what sales achieved</b> in the '
         f'<a href="{base}/outcomes/t/demo/admin/">RevOps admin</a> (the admin key is printed in the terminal and '
-        "kept in .oie-data/admin-key.txt): outcomes, win rates, missing-outcome nudges.</div>"
+        f"kept in {html.escape(str(data_dir / 'admin-key.txt'))}): outcomes, win rates, missing-outcome nudges.</div>"
         '<div class="step"><b>6. Watch the demo campaign</b>: each contact has its own plan; the first emails are '
         f'in the <a href="{base}/_dev/outbox">outbox</a> (open one: its links go through /go, its unsubscribe '
         "link works). Post signed SendGrid events to move a plan: <code>.venv/bin/oie webhooks send-demo-events "
-        f"--base {base} --event open --event click --message &lt;message id&gt;</code>.</div>"
+        f"{'' if port == DEFAULT_PORT else f'--port {port} '}--event open --event click "
+        "--message &lt;message id&gt;</code>.</div>"
         '<div class="step"><b>7. See the click</b> in the warehouse: '
         f'<a href="{base}/_dev/clicks">email_clicks</a>.</div>'
     )
@@ -84,17 +72,41 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
-    """Start everything, serve until Ctrl-C or SIGTERM, stop everything; the exit code."""
+def _refusal(root: Path, port: int, data_dir: Path, firestore_port: int | None) -> str | None:
+    """Why this stack cannot start beside what already runs, if it cannot."""
+    for other in state.running(root):
+        if other.data_dir == data_dir:
+            return (
+                f"the stack on port {other.port} (pid {other.pid}) already uses {data_dir}: "
+                f"stop it (oie dev stop --port {other.port}) or give this one another --data"
+            )
+    for wanted, what in ((port, "--port (make run PORT=…)"), (firestore_port, "--firestore-port (FIRESTORE_PORT=…)")):
+        if wanted is not None and not _port_free(wanted):
+            return f"port {wanted} is in use; choose another with {what}"
+    return None
+
+
+def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | None = None) -> int:
+    """Start everything, serve until Ctrl-C or SIGTERM, stop everything; the exit code.
+
+    `data_dir` defaults to the settings' data directory for the default port and to a
+    folder of its own under it for any other port, so a second stack never shares files
+    with the first; `firestore_port` defaults to 8681, or a free port when 8681 is taken.
+    """
+    root = get_settings().data_dir
     try:
         check_tools()
     except MissingTool as exc:
         print(f"oie dev run: {exc}", file=sys.stderr)
         return 2
-    for wanted, what in ((port, "--port"), (firestore_port, "--firestore-port")):
-        if not _port_free(wanted):
-            print(f"oie dev run: port {wanted} is in use; choose another with {what}", file=sys.stderr)
-            return 2
+    data_dir = (data_dir or state.stack_data_dir(root, port)).absolute()
+    for stale in state.clean_stale(root):
+        print(f"cleaned up after the stack on port {stale.port} that did not stop (pid {stale.pid})", flush=True)
+    if (refused := _refusal(root, port, data_dir, firestore_port)) is not None:
+        print(f"oie dev run: {refused}", file=sys.stderr)
+        return 2
+    if firestore_port is None:
+        firestore_port = DEFAULT_FIRESTORE_PORT if _port_free(DEFAULT_FIRESTORE_PORT) else free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(stack_environment(port, data_dir, firestore_port))
     get_settings.cache_clear()
@@ -105,6 +117,7 @@ def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
     emulator.start()
     scheduler = SchedulerLoop(f"{base}/jobs")
     server = None
+    published: StackState | None = None
     try:
         app = wiring.Container(Settings())
         wiring.use(app)
@@ -118,7 +131,9 @@ def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
         trust_for_tenant(app.tenants, "demo", LocalSigner.load_or_create(data_dir))
         app.tasks  # noqa: B018 - starts the local task dispatcher (before the demo campaign's first sends)
         seed_demo_campaign(app, base)
-        server = make_server("127.0.0.1", port, build_gateway(lambda: _index(seed, base)), threaded=True)
+        server = make_server(
+            "127.0.0.1", port, build_gateway(lambda: _index(seed, base, data_dir, port)), threaded=True
+        )
         scheduler.start()
         stopping = threading.Event()
 
@@ -128,6 +143,16 @@ def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+        # Listening now: tell `oie` commands where this stack is.
+        published = StackState(
+            pid=os.getpid(),
+            port=port,
+            firestore_port=firestore_port,
+            firestore_pid=emulator.pid,
+            data_dir=data_dir,
+            started_at=datetime.now(UTC),
+        )
+        state.write(root, published)
         print(
             f"\nThe Outbound Intent Engine is running.\n"
             f"  start here:        {base}/\n"
@@ -140,12 +165,16 @@ def run_stack(port: int, data_dir: Path, firestore_port: int) -> int:
             f"  RevOps admin:      {base}/outcomes/t/demo/admin/  (key: {admin_key})\n"
             f"  campaign outbox:   {base}/_dev/outbox\n"
             f"  all demo links:    {data_dir / 'demo-links.csv'}\n"
+            f"  data:              {data_dir}\n"
+            f"  Firestore:         {emulator.host}\n"
             f"Press Ctrl-C to stop everything.\n",
             flush=True,
         )
         server.serve_forever()
     finally:
         print("stopping …", flush=True)
+        if published is not None:
+            state.remove(root, published)
         scheduler.stop()
         wiring.container().close()
         if server is not None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from oie.links.models import LeadRecord, RowError
 
 KNOWN_COLUMNS = ("first_name", "last_name", "company", "title")
+# Columns the output file writes itself; an input that has them (a links.csv fed back in) loses them.
+OUTPUT_COLUMNS = ("tracking_id", "tracking_url")
 MAX_FIELD_LENGTH = 2000
 
 
@@ -20,9 +23,14 @@ class ParsedCsv:
 
     leads: list[LeadRecord] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # The header's columns the output file repeats (all but OUTPUT_COLUMNS).
     columns: list[str] = field(default_factory=list)
-    # normalised email -> original rows (as dicts), for the output file
-    rows_by_email: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # normalised email -> the lead's row for the output file: its columns merged like the
+    # lead (a later duplicate fills blanks) and its email normalised
+    rows_by_email: dict[str, dict[str, str]] = field(default_factory=dict)
+    rows_read: int = 0
+    # Rows that were folded into an earlier row with the same email.
+    duplicates_merged: int = 0
 
 
 def normalise_email(raw: str) -> str:
@@ -41,42 +49,71 @@ def _header_key(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def _row_error(line: int, row: Mapping[Any, Any], width: int) -> RowError | None:
+    """What makes a row unusable as a whole, before its values are looked at."""
+    extra = row.get(None)
+    if isinstance(extra, list) and extra:
+        # Likely an unquoted comma ("Acme, Inc"): the values after it would land in the wrong columns.
+        return RowError(
+            line=line,
+            field="columns",
+            reason=f"{width + len(extra)} values for {width} columns (quote values that contain commas)",
+        )
+    return None
+
+
 def parse_leads(lines: Iterable[str]) -> ParsedCsv:
-    """Parse CSV text lines; the header must name an `email` column."""
+    """Parse CSV text lines; the header must name an `email` column.
+
+    Reads the whole file and touches nothing else: the import writes only once this
+    has said which rows are good.
+    """
     reader = csv.DictReader(lines)
     if reader.fieldnames is None:
         raise ValueError("the file is empty: it needs a header row with an email column")
-    columns = [name for name in reader.fieldnames if name is not None]
-    keys = {name: _header_key(name) for name in columns}
+    header = [name for name in reader.fieldnames if name is not None]
+    keys = {name: _header_key(name) for name in header}
     if "email" not in keys.values():
-        raise ValueError(f"no email column in the header (found: {', '.join(columns)})")
+        raise ValueError(f"no email column in the header (found: {', '.join(header)})")
+    seen: dict[str, str] = {}
+    for name, key in keys.items():
+        if key in seen:
+            raise ValueError(f"the header names one column twice: {seen[key]!r} and {name!r}")
+        seen[key] = name
+    email_column = seen["email"]
 
-    parsed = ParsedCsv(columns=columns)
+    parsed = ParsedCsv(columns=[n for n in header if keys[n] not in OUTPUT_COLUMNS])
     merged: dict[str, dict[str, str]] = {}
     lines_of: dict[str, list[int]] = {}
     for row in reader:
         line = reader.line_num
-        values = {keys[k]: (v or "").strip() for k, v in row.items() if k in keys}
-        too_long = next((k for k, v in values.items() if len(v) > MAX_FIELD_LENGTH), None)
+        parsed.rows_read += 1
+        if (error := _row_error(line, row, len(header))) is not None:
+            parsed.errors.append(error)
+            continue
+        cells = {name: (row.get(name) or "").strip() for name in header}
+        too_long = next((name for name, v in cells.items() if len(v) > MAX_FIELD_LENGTH), None)
         if too_long:
-            parsed.errors.append(RowError(line=line, field=too_long, reason=f"longer than {MAX_FIELD_LENGTH}"))
+            parsed.errors.append(RowError(line=line, field=keys[too_long], reason=f"longer than {MAX_FIELD_LENGTH}"))
             continue
         try:
-            email = normalise_email(values.get("email", ""))
+            email = normalise_email(cells[email_column])
         except ValueError as exc:
             parsed.errors.append(RowError(line=line, reason=str(exc)))
             continue
-        values["email"] = email
+        cells[email_column] = email
+        if email in merged:
+            parsed.duplicates_merged += 1
         # A later duplicate fills fields the earlier row left empty; it never blanks one.
         target = merged.setdefault(email, {})
-        for key, value in values.items():
-            if value and not target.get(key):
-                target[key] = value
+        for name, value in cells.items():
+            if value and not target.get(name):
+                target[name] = value
         lines_of.setdefault(email, []).append(line)
-        parsed.rows_by_email.setdefault(email, []).append({k: v or "" for k, v in row.items()})
 
-    for email, values in merged.items():
-        attributes = {k: v for k, v in values.items() if k not in (*KNOWN_COLUMNS, "email") and v}
+    for email, by_column in merged.items():
+        values = {keys[name]: value for name, value in by_column.items()}
+        attributes = {k: v for k, v in values.items() if k not in (*KNOWN_COLUMNS, *OUTPUT_COLUMNS, "email") and v}
         parsed.leads.append(
             LeadRecord(
                 email=email,
@@ -85,4 +122,5 @@ def parse_leads(lines: Iterable[str]) -> ParsedCsv:
                 **{k: values.get(k, "") for k in KNOWN_COLUMNS},
             )
         )
+        parsed.rows_by_email[email] = {name: by_column.get(name, "") for name in parsed.columns}
     return parsed

@@ -45,6 +45,28 @@ class ImportResult:
 
 
 @dataclass
+class _Wanted:
+    """One lead and the ids it may take (from the tenant's secret)."""
+
+    lead: LeadRecord
+    lead_id: str
+    candidates: list[str]
+
+
+@dataclass
+class ImportPlan:
+    """Everything an import will write, checked: made by `CampaignImporter.plan`, which writes nothing."""
+
+    campaign: Campaign
+    go_base_url: str
+    chunks: list[list[_Wanted]]
+    links: list[list[Link]]
+    existing: list[dict[str, Link]]
+    collisions: int
+    created_at: datetime
+
+
+@dataclass
 class CampaignImporter:
     tenants: TenantStore
     campaigns: CampaignStore
@@ -65,6 +87,12 @@ class CampaignImporter:
         progress: Callable[[int], None] = lambda n: None,
     ) -> ImportResult:
         """Import parsed leads into a campaign; safe to re-run with the same file."""
+        return self.write(self.plan(tenant_id, campaign_name, landing_url, parsed, go_base_url), progress)
+
+    def plan(
+        self, tenant_id: str, campaign_name: str, landing_url: str, parsed: ParsedCsv, go_base_url: str
+    ) -> ImportPlan:
+        """Check everything an import needs and pick every id; reads only, so a refusal leaves no trace."""
         tenant = self.tenants.get(tenant_id)
         if tenant is None:
             raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
@@ -78,6 +106,8 @@ class CampaignImporter:
             campaign_id = ids.campaign_id(campaign_name)
         except ValueError as exc:
             raise InputError(str(exc), field="campaign") from None
+        if not parsed.leads:
+            raise InputError("no lead to import: every row was skipped", field="file")
         now = self.clock.now()
         campaign = self.campaigns.get(tenant_id, campaign_id) or Campaign(
             tenant_id=tenant_id,
@@ -86,59 +116,88 @@ class CampaignImporter:
             landing_url=landing_url,  # type: ignore[arg-type]
             created_at=now,
         )
-        self.campaigns.put(campaign)
         secret = self.secrets.resolve(tenant.id_secret_ref)
+        wanted = [
+            _Wanted(
+                lead,
+                ids.lead_id(secret, tenant_id, lead.email),
+                ids.tracking_id_candidates(secret, tenant_id, campaign_id, lead.email),
+            )
+            for lead in parsed.leads
+        ]
+        plan = ImportPlan(campaign, go_base_url, [], [], [], 0, now)
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            links, existing, collisions = self._resolve(campaign, chunk, now)
+            plan.chunks.append(chunk)
+            plan.links.append(links)
+            plan.existing.append(existing)
+            plan.collisions += collisions
+        return plan
 
-        result = ImportResult(campaign=campaign)
-        for start in range(0, len(parsed.leads), CHUNK):
-            chunk = parsed.leads[start : start + CHUNK]
-            links, collisions = self._assign(secret, campaign, chunk, now)
-            result.collisions += collisions
+    def write(self, plan: ImportPlan, progress: Callable[[int], None] = lambda n: None) -> ImportResult:
+        """Store a checked plan. The warehouse's identity rows go first, in one statement: they
+        alone are inert, so a warehouse that refuses leaves Firestore untouched. Every write
+        after that is idempotent: an import cut short by an outage is completed by re-running it."""
+        campaign, tenant_id = plan.campaign, plan.campaign.tenant_id
+        self.warehouse.upsert_rows(
+            "identity_map",
+            [
+                _identity_row(link, item.lead)
+                for chunk, links in zip(plan.chunks, plan.links, strict=True)
+                for link, item in zip(links, chunk, strict=True)
+            ],
+            key_fields=("tenant_id", "tracking_id"),
+        )
+        self.campaigns.put(campaign)
+        result = ImportResult(campaign=campaign, collisions=plan.collisions)
+        for chunk, planned, existing in zip(plan.chunks, plan.links, plan.existing, strict=True):
+            links = planned
+            while self.links.create_many([link for link in links if link.tracking_id not in existing]):
+                # Another import took some of these ids since the plan: pick again (rare).
+                links, existing, collisions = self._resolve(campaign, chunk, plan.created_at)
+                result.collisions += collisions
+            if links != planned:
+                self.warehouse.upsert_rows(
+                    "identity_map",
+                    [_identity_row(link, item.lead) for link, item in zip(links, chunk, strict=True)],
+                    key_fields=("tenant_id", "tracking_id"),
+                )
             pairs = [
-                (link.lead_id, lead.model_copy(update={"attributes": attribution_from_columns(lead.attributes)}))
-                for link, lead in zip(links, chunk, strict=True)
+                (
+                    link.lead_id,
+                    item.lead.model_copy(update={"attributes": attribution_from_columns(item.lead.attributes)}),
+                )
+                for link, item in zip(links, chunk, strict=True)
             ]
             self.leads.upsert_many(tenant_id, pairs)
             self.profiles.upsert_many(
                 tenant_id,
                 [(lead_id, initial_profile(lead.first_name, lead.company, lead.attributes)) for lead_id, lead in pairs],
             )
-            self.warehouse.upsert_rows(
-                "identity_map",
-                [_identity_row(link, lead) for link, lead in zip(links, chunk, strict=True)],
-                key_fields=("tenant_id", "tracking_id"),
-            )
-            for link, lead in zip(links, chunk, strict=True):
-                url = f"{go_base_url.rstrip('/')}/go?{urlencode({'i': link.tracking_id})}"
-                result.imported.append(ImportedLead(lead, link.lead_id, link.tracking_id, url))
+            for link, item in zip(links, chunk, strict=True):
+                url = f"{plan.go_base_url.rstrip('/')}/go?{urlencode({'i': link.tracking_id})}"
+                result.imported.append(ImportedLead(item.lead, link.lead_id, link.tracking_id, url))
             progress(len(chunk))
         return result
 
-    def _assign(
-        self, secret: bytes, campaign: Campaign, chunk: Sequence[LeadRecord], now: datetime
-    ) -> tuple[list[Link], int]:
-        """Pick each lead's id: the shortest candidate nobody else holds."""
-        wanted = [
-            (
-                lead,
-                ids.lead_id(secret, campaign.tenant_id, lead.email),
-                ids.tracking_id_candidates(secret, campaign.tenant_id, campaign.campaign_id, lead.email),
-            )
-            for lead in chunk
-        ]
-        level = [0] * len(wanted)
+    def _resolve(
+        self, campaign: Campaign, chunk: Sequence[_Wanted], now: datetime
+    ) -> tuple[list[Link], dict[str, Link], int]:
+        """Each lead's link: the shortest candidate id nobody else holds; with the links already stored."""
+        level = [0] * len(chunk)
         collisions = 0
         while True:
             proposed = [
                 Link(
-                    tracking_id=candidates[level[n]],
+                    tracking_id=item.candidates[level[n]],
                     tenant_id=campaign.tenant_id,
                     campaign_id=campaign.campaign_id,
-                    lead_id=lead_id,
+                    lead_id=item.lead_id,
                     landing_url=campaign.landing_url,
                     created_at=now,
                 )
-                for n, (_, lead_id, candidates) in enumerate(wanted)
+                for n, item in enumerate(chunk)
             ]
             existing = self.links.get_many([link.tracking_id for link in proposed])
             taken_in_chunk: dict[str, Link] = {}
@@ -150,17 +209,13 @@ class CampaignImporter:
                 else:
                     taken_in_chunk[link.tracking_id] = link
             if not clashes:
-                new = [link for link in proposed if link.tracking_id not in existing]
-                raced = self.links.create_many(new)
-                if not raced:
-                    # Links keep their first creation time; report them as stored.
-                    return [existing.get(link.tracking_id, link) for link in proposed], collisions
-                continue  # another import created some ids meanwhile: look again
+                # Links already stored keep their first creation time.
+                return [existing.get(link.tracking_id, link) for link in proposed], existing, collisions
             for n in clashes:
                 collisions += 1
                 level[n] += 1
-                if level[n] >= len(wanted[n][2]):
-                    raise RuntimeError(f"no free tracking id for line(s) {wanted[n][0].lines}")
+                if level[n] >= len(chunk[n].candidates):
+                    raise InputError(f"no free tracking id for line(s) {chunk[n].lead.lines}", field="file")
 
 
 def _identity_row(link: Link, lead: LeadRecord) -> dict[str, object]:

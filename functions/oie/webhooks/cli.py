@@ -1,21 +1,23 @@
-"""`oie webhooks …`: the local signer and signed demo events for the local stack."""
+"""`oie webhooks …`: a tenant's Inbound Parse credential, the local signer and signed demo events."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.error
 import urllib.request
 import uuid
 from typing import Any
-from urllib.parse import quote
 
 import click
+
+from oie.cli.output import OieGroup, emit, json_option
 
 DEMO_EVENTS = ("delivered", "open", "click", "bounce", "reply", "machine-open")
 
 
-@click.group()
+@click.group(cls=OieGroup)
 def webhooks() -> None:
     """SendGrid webhooks: the local signer and demo events."""
 
@@ -40,37 +42,86 @@ def _multipart(fields: dict[str, str]) -> tuple[bytes, str]:
 
 
 def _local_app() -> Any:
-    from oie.wiring import container
+    from oie.cli.context import app as connect
 
-    app = container()
+    app = connect()
     if app.settings.env == "prod":
         raise click.ClickException("the local signer is for local development only")
     return app
 
 
+def _new_inbound_credential(app: Any, tenant_id: str) -> Any:
+    """Give the tenant a fresh Inbound Parse credential (the previous one stops working); return it."""
+    from oie.errors import NotFound
+    from oie.tenants.models import Tenant
+    from oie.webhooks.inbound_auth import new_credential
+
+    tenant = app.tenants.get(tenant_id)
+    if tenant is None:
+        raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
+    credentials, stored = new_credential(tenant_id)
+    app.tenants.put(Tenant.model_validate({**tenant.model_dump(), "inbound_parse_credential": stored}))
+    return credentials
+
+
+@webhooks.command("inbound-credential")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--base", default="", help="Public base URL of the functions (default: OIE_FUNCTIONS_BASE_URL).")
+@json_option
+def inbound_credential(tenant_id: str, base: str) -> None:
+    """Create (or replace) the tenant's Inbound Parse credential; print the URL for SendGrid, once."""
+    from oie.cli.context import app as connect
+    from oie.webhooks.inbound_auth import url_with_credentials
+
+    app = connect()
+    credentials = _new_inbound_credential(app, tenant_id)
+    url = url_with_credentials(base or str(app.settings.functions_base_url), tenant_id, credentials)
+    emit(
+        {"tenant_id": tenant_id, "url": url},
+        summary="Paste the url as the Destination URL of the tenant's SendGrid Inbound Parse host. It is shown "
+        "once: only a hash is stored, and the previous credential no longer works.",
+    )
+
+
 @webhooks.command("trust-local-signer")
 @click.option("--tenant", "tenant_id", default="demo", show_default=True)
+@json_option
 def trust_local_signer(tenant_id: str) -> None:
     """Create the local key pair if missing and make it the tenant's SendGrid verification key."""
+    app = _local_app()
+    signer = _trusted_signer(app, tenant_id)
+    emit(
+        {"tenant_id": tenant_id, "public_key": signer.public_key_b64},
+        columns=(),
+        summary=f"tenant {tenant_id} now verifies with {signer.public_key_b64[:24]}…",
+    )
+
+
+def _trusted_signer(app: Any, tenant_id: str) -> Any:
+    """The local signer (kept in the data folder), made the tenant's verification key."""
+    from oie.errors import NotFound
     from oie.webhooks.signer import LocalSigner, trust_for_tenant
 
-    app = _local_app()
-    signer = LocalSigner.load_or_create(app.settings.duckdb_path.parent)
-    trust_for_tenant(app.tenants, tenant_id, signer)
-    click.echo(f"tenant {tenant_id} now verifies with {signer.public_key_b64[:24]}…")
+    signer = LocalSigner.load_or_create(app.settings.data_dir)
+    try:
+        trust_for_tenant(app.tenants, tenant_id, signer)
+    except LookupError:
+        raise NotFound(f"no tenant {tenant_id!r}", field="tenant") from None
+    return signer
 
 
 @webhooks.command("send-demo-events")
 @click.option("--tenant", "tenant_id", default="demo", show_default=True)
-@click.option("--base", default="http://127.0.0.1:8080", show_default=True, help="Where the gateway listens.")
+@click.option("--base", default=None, help="Where the gateway listens; default: the running local stack's.")
 @click.option("--event", "kinds", type=click.Choice(DEMO_EVENTS), multiple=True, required=True, help="Repeatable.")
 @click.option("--message", "message_id", required=True, help="The oie_message_id (outbound_messages document).")
 @click.option("--email", default="", help="Recipient, when the message document does not name one.")
 @click.option("--contact-campaign", "contact_campaign_id", default="", help="When the message document is missing.")
 @click.option("--url", "click_url", default="", help="The clicked URL (click events).")
+@json_option
 def send_demo_events(
     tenant_id: str,
-    base: str,
+    base: str | None,
     kinds: tuple[str, ...],
     message_id: str,
     email: str,
@@ -78,18 +129,16 @@ def send_demo_events(
     click_url: str,
 ) -> None:
     """Post correctly signed SendGrid events (and an Inbound Parse reply) to the local endpoints."""
-    from oie.webhooks.signer import LocalSigner, trust_for_tenant
-
     app = _local_app()
-    signer = LocalSigner.load_or_create(app.settings.duckdb_path.parent)
-    trust_for_tenant(app.tenants, tenant_id, signer)
+    signer = _trusted_signer(app, tenant_id)
     message = app.outbound_messages.get_many(tenant_id, [message_id]).get(message_id, {})
     email = email or str(message.get("to_email") or "")
     contact_campaign_id = contact_campaign_id or str(message.get("contact_campaign_id") or "")
     if not email:
         raise click.ClickException(f"message {message_id!r} not found: give --email and --contact-campaign")
     now = int(time.time())
-    base = base.rstrip("/")
+    base = (base or str(app.settings.functions_base_url)).rstrip("/")
+    answers: list[dict[str, Any]] = []
     args = {
         "tenant_id": tenant_id,
         "contact_campaign_id": contact_campaign_id,
@@ -118,7 +167,7 @@ def send_demo_events(
     if events:
         body = json.dumps(events).encode()
         status, answer = _post(f"{base}/webhooks/sendgrid/{tenant_id}", body, signer.headers(body, now))
-        click.echo(f"events {', '.join(e['event'] for e in events)}: {status} {answer}")
+        answers.append({"sent": ", ".join(e["event"] for e in events), "status": status, "answer": answer})
     if "reply" in kinds:
         tenant = app.tenants.get(tenant_id)
         domain = (tenant.reply_domain if tenant else "") or "reply.localhost"
@@ -137,8 +186,12 @@ def send_demo_events(
                 "envelope": json.dumps({"to": [f"reply+{token}@{domain}"], "from": email}),
             }
         )
-        parse_token = app.settings.inbound_parse_token.get_secret_value()
+        credentials = _new_inbound_credential(app, tenant_id)  # local stack only (see _local_app)
+        basic = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
         status, answer = _post(
-            f"{base}/webhooks/inbound/{tenant_id}?token={quote(parse_token)}", body, {"Content-Type": content_type}
+            f"{base}/webhooks/inbound/{tenant_id}",
+            body,
+            {"Content-Type": content_type, "Authorization": f"Basic {basic}"},
         )
-        click.echo(f"reply: {status} {answer}")
+        answers.append({"sent": "reply", "status": status, "answer": answer})
+    emit(answers)
