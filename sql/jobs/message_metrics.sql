@@ -4,6 +4,7 @@
 -- rows and MERGEd on its grain keys: a re-run, or an overlapping one, writes the same rows.
 
 -- name: message_metrics_hourly
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 merge message_metrics_hourly as t
 using (
   with touched as (
@@ -18,7 +19,8 @@ using (
 
   single_campaign as (
     -- A recipient imported into exactly one campaign: events without a campaign_id belong there.
-    select tenant_id, email_sha256, min(campaign_id) as campaign_id
+    -- HAVING sees select aliases in BigQuery: the alias must not shadow the aggregated column.
+    select tenant_id, email_sha256, min(campaign_id) as only_campaign_id
     from identity_map
     where email_sha256 is not null
     group by tenant_id, email_sha256
@@ -30,7 +32,7 @@ using (
       e.tenant_id,
       e.contact_campaign_id,
       timestamp_trunc(e.occurred_at, hour) as hour_start,
-      coalesce(e.campaign_id, m.campaign_id) as campaign_id,
+      coalesce(e.campaign_id, m.only_campaign_id) as campaign_id,
       e.dedup_key,
       e.event_type,
       e.source,
@@ -133,6 +135,7 @@ when not matched then insert (
 );
 
 -- name: message_metrics_campaign_daily
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 merge message_metrics_campaign_daily as t
 using (
   with touched as (
@@ -265,6 +268,7 @@ when not matched then insert (
 );
 
 -- name: message_metrics_tenant_daily
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 merge message_metrics_tenant_daily as t
 using (
   with touched as (

@@ -7,6 +7,7 @@
 -- the reason are kept beside the components.
 
 -- name: score_leads
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 merge lead_profiles as t
 using (
   -- Every lead touched by a sessionize run has a session that started recently (a lead
@@ -193,6 +194,7 @@ when not matched then insert (
 );
 
 -- name: score_refresh_recency
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 -- Recency decays with time alone. Only profiles whose last activity crossed a band edge
 -- (24 h, 3, 7, 14 or 30 days) between the last run and @now can change: read those.
 merge lead_profiles as t
@@ -301,6 +303,7 @@ when matched then update set
   scored_at = @now;
 
 -- name: score_record_level_changes
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 -- One row per level change stamped by this run (change_id makes a re-run add nothing).
 merge lead_level_changes as t
 using (
@@ -321,6 +324,7 @@ when not matched then insert (change_id, tenant_id, lead_id, from_level, to_leve
 values (s.change_id, s.tenant_id, s.lead_id, s.from_level, s.to_level, s.score, s.evidence_level, s.changed_at);
 
 -- name: profiles_to_sync
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 -- Profiles scored since the last sync, as personalization may show them.
 select
   tenant_id,
@@ -334,6 +338,7 @@ from lead_profiles
 where scored_at > @since and scored_at <= @until;
 
 -- name: level_changes_to_alert
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 -- Upward level changes since the last alert run, with what made the lead hot and the
 -- evidence behind it. Only corroborated leads are announced (README, "Trust"): a change
 -- recorded as id-only, or of a lead that is id-only now, is never sent (alerts/service.py

@@ -5,6 +5,7 @@
 -- or an overlapping run leaves the same rows.
 
 -- name: sessionize_scope
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 -- How far back this run must read: per visitor, 30 minutes before its first new event,
 -- or the start of its latest session that could absorb the new events, if earlier.
 with new_events as (
@@ -37,12 +38,14 @@ final as (
 select * from final;
 
 -- name: sessionize_rows_scanned
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
 -- The events rows this run reads (partition-bounded), for job_runs.
 select count(*) as rows_scanned
 from events
 where received_at >= timestamp_sub(@scan_from, interval 10 minute) and received_at <= @until;
 
 -- name: sessionize_visitor_leads
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
 -- Links visitors to leads: by the tracking id they carried (unless its proof was forged)
 -- or by an email typed into a form whose hash belongs to a lead's link.
 merge visitor_leads as t
@@ -90,6 +93,7 @@ when not matched then
   values (s.tenant_id, s.visitor_id, s.lead_id, s.source, s.first_seen_at);
 
 -- name: sessionize_sessions
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
 -- Recomputes the affected visitors' sessions from their scan start; sessions of theirs
 -- that no longer exist (a late event joined two) are removed in the same MERGE.
 merge sessions as t
@@ -373,6 +377,7 @@ when not matched and not s.is_tombstone then insert (
 );
 
 -- name: sessionize_backfill_leads
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
 -- A visitor identified now (a link on the third visit, an email in a form) gets that lead
 -- on its earlier, anonymous sessions too. Those carried no proof themselves ('id_only');
 -- the score job lets a proven session of the same visitor vouch for them.

@@ -1,5 +1,6 @@
 -- Queries behind the local stack's /_dev pages (and tests that read what they show).
 -- name: recent_clicks
+-- params: tenant_id STRING, limit_rows INT64
 -- The latest clicks of one tenant, newest first (dev pages, tests).
 select
   click_id,
@@ -16,6 +17,7 @@ order by clicked_at desc
 limit @limit_rows;
 
 -- name: recent_events
+-- params: tenant_id STRING, limit_rows INT64
 -- The latest pixel events of one tenant with their lead, newest first (dev pages).
 select
   occurred_at,
@@ -34,6 +36,7 @@ order by received_at desc, occurred_at desc
 limit @limit_rows;
 
 -- name: lead_scores
+-- params: tenant_id STRING, limit_rows INT64
 -- Every scored lead of one tenant with its components, hottest first (dev pages).
 select
   lead_id,

@@ -16,12 +16,13 @@ from typing import Any
 
 import duckdb
 
+from oie import deadlines
 from oie.errors import BackendUnavailable
 from oie.ports import Row
 from oie.warehouse.dialect import to_duckdb
-from oie.warehouse.sqlfiles import named_queries, schema_files, sql_dir
+from oie.warehouse.params import check as check_params
+from oie.warehouse.sqlfiles import declared_params, named_queries, schema_files, sql_dir
 
-_LOCK_WAIT_SECONDS = 10.0
 # Every warehouse still open; closed before the interpreter exits, because a DuckDB
 # connection torn down during interpreter shutdown aborts the process.
 _OPEN: weakref.WeakSet[DuckDBWarehouse] = weakref.WeakSet()
@@ -56,7 +57,8 @@ class DuckDBWarehouse:
     DuckDB lets one process at a time open a file, and opening costs ~10 ms. So a
     connection stays open while work keeps coming and is closed after `keep_open`
     seconds of quiet, which lets another process in; a process that finds the file
-    locked waits for it.
+    locked waits for it, as long as its warehouse budget allows (oie.deadlines). Only
+    `migrate` creates the file: a missing warehouse is an outage, not a new empty one.
     """
 
     def __init__(self, path: Path, sql_root: Path | None = None, keep_open: float = 1.0) -> None:
@@ -71,16 +73,19 @@ class DuckDBWarehouse:
         path.parent.mkdir(parents=True, exist_ok=True)
         _OPEN.add(self)
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    def _open(self, deadline: float, create: bool) -> duckdb.DuckDBPyConnection:
         while True:
+            if not create and not self.path.is_file():
+                raise BackendUnavailable(f"the warehouse {self.path} is missing; try again shortly")
             try:
                 connection = duckdb.connect(str(self.path))
                 connection.execute("set timezone = 'UTC'")
                 return connection
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise BackendUnavailable(f"warehouse file is busy: {exc}") from exc
+                    raise BackendUnavailable(
+                        f"the warehouse is busy or unavailable ({exc}); try again shortly"
+                    ) from exc
                 time.sleep(0.05)
 
     def _close_when_idle(self) -> None:
@@ -95,11 +100,17 @@ class DuckDBWarehouse:
                     self._connection = None
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """The connection, held by this thread for one unit of work."""
-        with self._lock:
+        # One deadline for both waits: on another thread of ours, and on another process.
+        deadline = time.monotonic() + deadlines.seconds("warehouse")
+        if not self._lock.acquire(timeout=max(deadline - time.monotonic(), 0.001)):
+            raise BackendUnavailable("the warehouse is busy; try again shortly")
+        try:
+            if self._connection is not None and not self.path.is_file():
+                self.close_now()  # the file was deleted under us: writes would go nowhere
             if self._connection is None:
-                self._connection = self._open()
+                self._connection = self._open(deadline, create)
             try:
                 yield self._connection
             finally:
@@ -109,6 +120,8 @@ class DuckDBWarehouse:
                 elif self._closer is None:
                     self._closer = threading.Thread(target=self._close_when_idle, daemon=True)
                     self._closer.start()
+        finally:
+            self._lock.release()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -185,15 +198,22 @@ class DuckDBWarehouse:
             db.execute("drop table _upsert")
 
     def query(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        (statement,) = to_duckdb(named_queries(self.sql_root)[name])
+        (statement,) = to_duckdb(self._named(name, params))
         return self.sql(statement, params)
 
     def execute(self, name: str, params: Mapping[str, Any] | None = None) -> int:
-        (statement,) = to_duckdb(named_queries(self.sql_root)[name])
+        (statement,) = to_duckdb(self._named(name, params))
         with self.connect() as db:
             cursor = db.execute(statement, _bind(statement, params))
             row = cursor.fetchone() if cursor.description else None
         return int(row[0]) if row and isinstance(row[0], int) else 0
+
+    def _named(self, name: str, params: Mapping[str, Any] | None) -> str:
+        # The same parameter check as on BigQuery, so every local run proves its call sites' types.
+        declared = declared_params(self.sql_root)[name]
+        if declared is not None:
+            check_params(name, declared, params or {})
+        return named_queries(self.sql_root)[name]
 
     def sql(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run DuckDB SQL directly (tests, the local dev pages)."""
@@ -207,7 +227,7 @@ class DuckDBWarehouse:
     def migrate(self) -> list[str]:
         self._types.clear()
         applied = []
-        with self.connect() as db:
+        with self.connect(create=True) as db:
             for path in schema_files(self.sql_root):
                 for statement in to_duckdb(path.read_text()):
                     db.execute(statement)

@@ -99,7 +99,7 @@ def run_job(name: str, app: Container) -> dict[str, Any]:
     (last,) = app.warehouse.query("last_watermark", {"job": name})
     if name in UPSTREAM:
         (upstream,) = app.warehouse.query("last_run_time", {"job": UPSTREAM[name]})
-        window = Window.over_upstream(last["watermark"], started, upstream["at"])
+        window = Window.over_upstream(last["watermark"], started, upstream["last_started_at"])
     else:
         window = Window.over_events(last["watermark"], started, timedelta(seconds=app.settings.job_settle_seconds))
     run: dict[str, Any] = {

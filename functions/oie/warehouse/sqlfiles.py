@@ -7,7 +7,10 @@ import re
 from functools import cache
 from pathlib import Path
 
+from oie.warehouse.params import parse_declaration
+
 _NAME = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
+_PARAMS = re.compile(r"^--\s*params:(.*)$", re.MULTILINE)
 
 
 def sql_dir() -> Path:
@@ -45,3 +48,13 @@ def named_queries(root: Path | None = None) -> dict[str, str]:
                 raise ValueError(f"query {name!r} is defined twice ({path})")
             queries[name] = body
     return queries
+
+
+@cache
+def declared_params(root: Path | None = None) -> dict[str, dict[str, str] | None]:
+    """Each named query's `-- params:` declaration ({} for `-- params:` with none; None when absent)."""
+    declared: dict[str, dict[str, str] | None] = {}
+    for name, body in named_queries(root).items():
+        lines = _PARAMS.findall(body)
+        declared[name] = parse_declaration(lines[0]) if lines else None
+    return declared
