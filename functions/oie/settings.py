@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, HttpUrl, SecretStr, model_validator
+from pydantic import Field, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values a secret may hold in local development only; production refuses them.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "local-dev-only"})
+
+
+def default_data_dir() -> Path:
+    """`.oie-data` at the root of a source checkout; else the user's data folder (`~/.local/share/oie`).
+
+    Found from where the package is, never from the current directory, so `oie` behaves the
+    same wherever it is run.
+    """
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "sql").is_dir():
+        return root / ".oie-data"
+    try:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    except RuntimeError:  # no home directory (a bare container): a stable folder anyway
+        base = Path("/tmp")
+    return base / "oie"
+
+
+def _in_data_dir(name: str) -> Callable[[dict[str, Any]], Path]:
+    def default(fields: dict[str, Any]) -> Path:
+        return Path(fields["data_dir"]) / name
+
+    return default
 
 
 class Settings(BaseSettings):
@@ -22,13 +47,17 @@ class Settings(BaseSettings):
     gcp_project: str = "oie-local"
     region: str = "europe-west1"
     firestore_database: str = "(default)"
-    # In local development, where the CLI finds the emulator `make run` started (unless
-    # FIRESTORE_EMULATOR_HOST says otherwise); never used outside env=local.
+    # In local development, the emulator a process talks to when FIRESTORE_EMULATOR_HOST is
+    # unset; never used outside env=local. `oie` commands read the running stack's own
+    # ports from its state file instead (oie.cli.context).
     local_firestore_emulator: str = "127.0.0.1:8681"
+    # Local data (warehouse, outbox, the emulator's saved data, the running stack's state);
+    # the paths below default to inside it.
+    data_dir: Path = Field(default_factory=default_data_dir)
 
     warehouse: Literal["bigquery", "duckdb"] = "duckdb"
     bq_dataset: str = "oie"
-    duckdb_path: Path = Path(".oie-data/warehouse.duckdb")
+    duckdb_path: Path = Field(default_factory=_in_data_dir("warehouse.duckdb"))
 
     tasks: Literal["cloud", "local"] = "local"
     tasks_location: str = "europe-west1"
@@ -36,7 +65,7 @@ class Settings(BaseSettings):
     functions_base_url: HttpUrl = HttpUrl("http://127.0.0.1:8080")
 
     mailer: Literal["sendgrid", "outbox"] = "outbox"
-    outbox_dir: Path = Path(".oie-data/outbox")
+    outbox_dir: Path = Field(default_factory=_in_data_dir("outbox"))
 
     # Public base of `/go` links written into emails (the tenant's tracking host).
     go_base_url: HttpUrl = HttpUrl("http://127.0.0.1:8080")
@@ -58,9 +87,23 @@ class Settings(BaseSettings):
     webhook_max_age_seconds: int = Field(default=600, ge=30, le=86_400)
 
     sendgrid_api_key: SecretStr = SecretStr("local-dev-only")
-    # SendGrid Inbound Parse cannot sign its posts: its URL carries this token instead.
+    # SendGrid's API base: https://api.eu.sendgrid.com for an EU-regional account; tests point
+    # it at a local server. Anything but https:// is refused unless it is this machine.
+    sendgrid_host: str = "https://api.sendgrid.com"
+    # Retired: the one `?token=` every tenant's Inbound Parse URL once carried. Each tenant now
+    # has its own basic-auth credential; the old token is refused unless this is switched on
+    # while tenants move (and never for a tenant that has its own credential).
     inbound_parse_token: SecretStr = SecretStr("local-dev-only")
+    inbound_parse_accept_legacy_token: bool = False
+    # Unsubscribe links of mail sent before the opaque tokens (they carry the address): honoured
+    # until switched off, because an unsubscribe link must keep working after the send.
+    unsubscribe_accept_legacy_links: bool = True
     token_signing_key: SecretStr = SecretStr("local-dev-only")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path.expanduser().absolute()
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
@@ -69,6 +112,14 @@ class Settings(BaseSettings):
                 value = getattr(self, name)
                 if field.annotation is SecretStr and value.get_secret_value() in PLACEHOLDER_SECRETS:
                     raise ValueError(f"OIE_{name.upper()} still holds a placeholder in production")
+        return self
+
+    @model_validator(mode="after")
+    def _tasks_need_an_invoker(self) -> Settings:
+        # The functions are private: a task without the invoker's OIDC token is refused (403)
+        # and retried until Cloud Tasks drops it.
+        if self.env == "prod" and self.tasks == "cloud" and not self.tasks_invoker_service_account:
+            raise ValueError("OIE_TASKS_INVOKER_SERVICE_ACCOUNT is needed for Cloud Tasks in production")
         return self
 
 

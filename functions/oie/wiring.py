@@ -97,9 +97,15 @@ class Container:
     @cached_property
     def warehouse(self) -> Warehouse:
         if self.settings.warehouse == "bigquery":
+            from oie import deadlines
             from oie.adapters.bigquery_warehouse import BigQueryWarehouse
 
-            return BigQueryWarehouse(self.settings.gcp_project, self.settings.bq_dataset)
+            # Built once per process: the deployed function's budget, not the first request's.
+            return BigQueryWarehouse(
+                self.settings.gcp_project,
+                self.settings.bq_dataset,
+                timeout_seconds=deadlines.for_function(deadlines.process_function()).bigquery_seconds,
+            )
         from oie.adapters.duckdb_warehouse import DuckDBWarehouse
 
         return DuckDBWarehouse(self.settings.duckdb_path)
@@ -126,7 +132,7 @@ class Container:
         if self.settings.mailer == "sendgrid":
             from oie.adapters.sendgrid_mailer import SendGridMailer
 
-            return SendGridMailer(self.settings.sendgrid_api_key.get_secret_value())
+            return SendGridMailer(self.settings.sendgrid_api_key.get_secret_value(), host=self.settings.sendgrid_host)
         from oie.adapters.outbox_mailer import OutboxMailer
 
         return OutboxMailer(self.settings.outbox_dir)
@@ -238,15 +244,18 @@ class Container:
 
     @cached_property
     def retention(self) -> Retention:
-        from oie.adapters.firestore_store import FirestorePeople
+        from oie.retention.firestore import FirestorePersonData
+        from oie.retention.outbox import OutboxFiles
         from oie.retention.service import Retention
 
         return Retention(
             warehouse=self.warehouse,
             tenants=self.tenants,
-            people=FirestorePeople(self.firestore),
+            people=FirestorePersonData(self.firestore),
+            suppressions=self.suppressions,
             secrets=self.secrets,
             clock=self.clock,
+            outbox=OutboxFiles(self.settings.outbox_dir) if self.settings.mailer == "outbox" else None,
         )
 
     @cached_property
@@ -354,14 +363,15 @@ class Container:
     def inbound_replies(self) -> Any:  # oie.webhooks.inbound.InboundReplies
         from oie.webhooks.inbound import InboundReplies
 
+        legacy = self.settings.inbound_parse_accept_legacy_token
         return InboundReplies(
-            tenants=self.tenant_cache,
+            tenants=self.tenants,  # uncached: a new or revoked credential counts at once
             outbound=self.outbound_messages,
             markers=self.webhook_markers,
             warehouse=self.warehouse,
             tasks=self.tasks,
             clock=self.clock,
-            parse_token=self.settings.inbound_parse_token.get_secret_value(),
+            legacy_token=self.settings.inbound_parse_token.get_secret_value() if legacy else None,
         )
 
     @cached_property
@@ -371,9 +381,11 @@ class Container:
         return Unsubscribes(
             key=self.derived_key("unsubscribe"),
             suppressions=self.suppressions,
+            outbound=self.outbound_messages,
             warehouse=self.warehouse,
             tasks=self.tasks,
             clock=self.clock,
+            accept_legacy=self.settings.unsubscribe_accept_legacy_links,
         )
 
     def derived_key(self, purpose: str) -> bytes:

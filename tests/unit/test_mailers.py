@@ -1,15 +1,16 @@
-"""The outbox mailer writes real .eml files; the SendGrid adapter speaks real HTTP to a local stand-in."""
+"""The outbox mailer writes real .eml files; SendGrid's request body is built as its API expects.
+
+The SendGrid adapter's HTTP exchanges run against a local server in
+tests/integration/adapters/test_sendgrid_mailer.py.
+"""
 
 import email
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from oie.adapters.outbox_mailer import OutboxMailer
 from oie.adapters.sendgrid_mailer import SendGridMailer, build_mail
-from oie.errors import BackendUnavailable, InputError
 from oie.ports import OutboundEmail
 
 MESSAGE = OutboundEmail(
@@ -50,54 +51,18 @@ def test_sendgrid_requests_carry_custom_args_headers_and_reply_to():
     assert body["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert body["reply_to"] == {"email": "reply+tok@reply.acme.com"}
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
+    assert sorted(body["categories"]) == ["oie", "tenant-acme"]
 
 
-class FakeSendGrid:
-    """SendGrid's servers cannot run here: a local HTTP stand-in answering like v3 mail/send."""
-
-    def __init__(self, status: int) -> None:
-        self.requests: list[tuple[str, dict, dict]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append((self.path, dict(self.headers), body))
-                self.send_response(status)
-                self.send_header("X-Message-Id", "sg-123")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def test_an_empty_part_is_left_out_because_sendgrid_refuses_empty_content():
+    body = build_mail(MESSAGE.model_copy(update={"html": ""})).get()
+    assert body["content"] == [{"type": "text/plain", "value": MESSAGE.text}]
 
 
-def test_the_sendgrid_adapter_posts_mail_send_and_returns_the_message_id():
-    fake = FakeSendGrid(202)
-    try:
-        assert SendGridMailer("SG.test-key", host=fake.url).send(MESSAGE) == "sg-123"
-        path, headers, body = fake.requests[0]
-        assert path == "/v3/mail/send" and headers["Authorization"] == "Bearer SG.test-key"
-        assert body["personalizations"][0]["to"] == [{"email": "ada@example.com", "name": "Ada"}]
-    finally:
-        fake.close()
-
-
-@pytest.mark.parametrize(("status", "error"), [(429, BackendUnavailable), (503, BackendUnavailable), (400, InputError)])
-def test_sendgrid_failures_say_whether_to_retry(status, error):
-    fake = FakeSendGrid(status)
-    try:
-        with pytest.raises(error):
-            SendGridMailer("SG.k", host=fake.url).send(MESSAGE)
-    finally:
-        fake.close()
+@pytest.mark.parametrize("host", ["http://api.sendgrid.com", "ftp://127.0.0.1", "api.sendgrid.com"])
+def test_the_api_key_is_only_sent_over_tls_or_to_this_machine(host):
+    with pytest.raises(ValueError, match="https"):
+        SendGridMailer("SG.k", host=host)
 
 
 def test_long_list_unsubscribe_urls_are_written_as_is_not_encoded(tmp_path):

@@ -1,55 +1,29 @@
 """Our Cloud Tasks adapter against the gRPC emulator (gcloud-tasks-emulator, its own venv).
 
-`bash tests/tasks_emulator/ensure.sh` installs it in .venv-tasks-emulator (it pins an old
-protobuf); the emulator runs as a subprocess on a free port and is stopped at the end.
+The emulator runs as a subprocess on a free port (tests/integration/adapters/tasks_emulator.py)
+and is stopped at the end. What it keeps is read back here; what it drops or never checks
+(the OIDC token at dispatch, ALREADY_EXISTS) is asserted on the wire in
+tests/integration/adapters/test_cloud_tasks_requests.py.
 """
 
-import os
-import signal
-import socket
-import subprocess
-import time
+import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from google.api_core import exceptions as gexc
 
 from oie.adapters.cloud_tasks import CloudTasksQueue
-from oie.devstack.emulator import free_port
 from oie.ports import Task
+from tests.integration.adapters import tasks_emulator
 
-REPO = Path(__file__).resolve().parents[3]
-EMULATOR = REPO / ".venv-tasks-emulator" / "bin" / "gcloud-tasks-emulator"
 PROJECT, LOCATION, QUEUE = "oie-test", "europe-west1", "webhook-events"
 INVOKER = "tasks-invoker@oie-test.iam.gserviceaccount.com"
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    if not EMULATOR.exists():
-        subprocess.run(["bash", str(REPO / "tests" / "tasks_emulator" / "ensure.sh")], check=True)
-    port = free_port()
-    log = (tmp_path_factory.mktemp("tasks") / "emulator.log").open("wb")
-    process = subprocess.Popen(
-        [str(EMULATOR), "start", "-p", str(port), "-t", str(free_port()), "-q"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the tasks emulator did not start (log: {log.name})")
-            time.sleep(0.1)
-    yield f"127.0.0.1:{port}"
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
-    log.close()
+    with tasks_emulator.running(tmp_path_factory.mktemp("tasks")) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +64,6 @@ def test_a_named_task_arrives_with_schedule_oidc_headers_and_payload_intact(clie
     assert request.oidc_token.service_account_email == INVOKER
     assert request.oidc_token.audience == "https://functions.example/campaign_step"
     assert request.headers["Content-Type"] == "application/json"
-    import json
-
     assert json.loads(request.body) == payload
 
 
