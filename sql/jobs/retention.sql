@@ -175,3 +175,11 @@ from erasures
 where tenant_id = @tenant_id and email_sha256 = @email_sha256
 order by completed_at desc
 limit 1;
+
+-- name: retention_score_history
+-- params: tenant_id STRING, cutoff TIMESTAMP
+delete from lead_score_history where tenant_id = @tenant_id and day < date(@cutoff);
+
+-- name: erase_score_history
+-- params: tenant_id STRING, lead_id STRING
+delete from lead_score_history where tenant_id = @tenant_id and lead_id = @lead_id;

@@ -2,6 +2,7 @@
 -- run are rescored from all their sessions; every profile's recency is then refreshed to
 -- @now (a lookup on lead_profiles, not on events). Components are kept, so anyone can see
 -- why a lead is hot. Levels that change are stamped, and recorded in lead_level_changes.
+-- The day's score of every profile a run touched is kept in lead_score_history (trends).
 -- The trust rule (README, "Trust"): a lead whose only evidence is an id keeps its full
 -- score but its level is held at scoring_config.id_only_max_level (warm); the evidence and
 -- the reason are kept beside the components.
@@ -74,6 +75,19 @@ using (
     group by s.tenant_id, s.lead_id
   ),
 
+  -- Sessions in the 7 days up to the last visit (the console's "2 sessions this week"):
+  -- relative to the lead's own last activity, so it never goes stale between runs.
+  last_week as (
+    select
+      s.tenant_id,
+      s.lead_id,
+      sum(case when s.session_start >= timestamp_sub(f.last_activity_at, interval 168 hour) then 1 else 0 end)
+        as sessions_7d
+    from lead_sessions as s
+    inner join facts as f on f.tenant_id = s.tenant_id and f.lead_id = s.lead_id
+    group by s.tenant_id, s.lead_id
+  ),
+
   config as (
     select f.tenant_id, coalesce(own.tenant_id, '*') as config_of
     from (select distinct tenant_id from facts) as f
@@ -83,6 +97,7 @@ using (
   components as (
     select
       f.*,
+      w.sessions_7d,
       case
         when f.last_activity_at > timestamp_sub(@now, interval 24 hour) then c.recency_24h
         when f.last_activity_at > timestamp_sub(@now, interval 72 hour) then c.recency_3d
@@ -110,6 +125,7 @@ using (
       c.warm_min,
       coalesce(c.id_only_max_level, 'warm') as id_only_max_level
     from facts as f
+    inner join last_week as w on w.tenant_id = f.tenant_id and w.lead_id = f.lead_id
     inner join config as k on k.tenant_id = f.tenant_id
     inner join scoring_config as c on c.tenant_id = k.config_of
   ),
@@ -178,19 +194,20 @@ when matched then update set
   level_changed_at = case when s.level != t.level then @now else t.level_changed_at end,
   level = s.level, evidence_level = s.evidence_level, verified_sessions = s.verified_sessions,
   corroborated_sessions = s.corroborated_sessions, id_only_sessions = s.id_only_sessions,
-  uncapped_level = s.uncapped_level, level_cap_reason = s.level_cap_reason, scored_at = @now
+  uncapped_level = s.uncapped_level, level_cap_reason = s.level_cap_reason, sessions_7d = s.sessions_7d,
+  scored_at = @now
 when not matched then insert (
   tenant_id, lead_id, sessions, pageviews, active_minutes, scroll_milestones, pricing_views, case_study_views,
   product_views, forms_submitted, videos_completed, first_seen_at, last_activity_at, recency_points,
   frequency_points, engagement_points, high_intent_points, conversion_points, score, level, previous_level,
   level_changed_at, evidence_level, verified_sessions, corroborated_sessions, id_only_sessions, uncapped_level,
-  level_cap_reason, scored_at
+  level_cap_reason, sessions_7d, scored_at
 ) values (
   s.tenant_id, s.lead_id, s.sessions, s.pageviews, s.active_minutes, s.scroll_milestones, s.pricing_views,
   s.case_study_views, s.product_views, s.forms_submitted, s.videos_completed, s.first_seen_at, s.last_activity_at,
   s.recency_points, s.frequency_points, s.engagement_points, s.high_intent_points, s.conversion_points, s.score,
   s.level, null, @now, s.evidence_level, s.verified_sessions, s.corroborated_sessions, s.id_only_sessions,
-  s.uncapped_level, s.level_cap_reason, @now
+  s.uncapped_level, s.level_cap_reason, s.sessions_7d, @now
 );
 
 -- name: score_refresh_recency
@@ -322,6 +339,42 @@ using (
 on t.change_id = s.change_id
 when not matched then insert (change_id, tenant_id, lead_id, from_level, to_level, score, evidence_level, changed_at)
 values (s.change_id, s.tenant_id, s.lead_id, s.from_level, s.to_level, s.score, s.evidence_level, s.changed_at);
+
+-- name: score_record_history
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
+-- One row per (tenant, lead, day) in lead_score_history: each profile this run rescored or
+-- decayed (scored_at = @now) sets its row for the day, so a day keeps its last score and a
+-- re-run writes the same row.
+merge lead_score_history as t
+using (
+  select
+    tenant_id,
+    lead_id,
+    date(@now) as day,
+    score,
+    level,
+    recency_points,
+    frequency_points,
+    engagement_points,
+    high_intent_points,
+    conversion_points,
+    evidence_level,
+    scored_at
+  from lead_profiles
+  where scored_at = @now
+) as s
+on t.day = date(@now) and t.tenant_id = s.tenant_id and t.lead_id = s.lead_id and t.day = s.day
+when matched then update set
+  score = s.score, level = s.level, recency_points = s.recency_points, frequency_points = s.frequency_points,
+  engagement_points = s.engagement_points, high_intent_points = s.high_intent_points,
+  conversion_points = s.conversion_points, evidence_level = s.evidence_level, scored_at = s.scored_at
+when not matched then insert (
+  tenant_id, lead_id, day, score, level, recency_points, frequency_points, engagement_points, high_intent_points,
+  conversion_points, evidence_level, scored_at
+) values (
+  s.tenant_id, s.lead_id, s.day, s.score, s.level, s.recency_points, s.frequency_points, s.engagement_points,
+  s.high_intent_points, s.conversion_points, s.evidence_level, s.scored_at
+);
 
 -- name: profiles_to_sync
 -- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP

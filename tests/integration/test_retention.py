@@ -54,7 +54,7 @@ def test_erasing_an_email_removes_the_person_everywhere_and_keeps_everyone_else(
     w = app.warehouse
     for table, column in (("events", "visitor_id"), ("sessions", "visitor_id"), ("visitor_leads", "visitor_id")):
         assert "vis_ada" not in {r[column] for r in w.sql(f"select {column} from {table}")}, table
-    for table in ("lead_profiles", "identity_map", "lead_level_changes"):
+    for table in ("lead_profiles", "identity_map", "lead_level_changes", "lead_score_history"):
         leads = {r["lead_id"] for r in w.sql(f"select lead_id from {table}")}
         assert ada.lead_id not in leads and bob.lead_id in leads, table
     assert app.links.get(ada.tracking_id) is None and app.links.get(bob.tracking_id) is not None

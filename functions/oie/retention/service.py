@@ -30,6 +30,7 @@ RETENTION_STATEMENTS: dict[str, tuple[str, ...]] = {
     "retention_webhook_deliveries": _CUTOFF,
     "retention_webhook_raw_bodies": ("tenant_id", "raw_cutoff"),
     "retention_campaign_transitions": _CUTOFF,
+    "retention_score_history": _CUTOFF,
 }
 _LEAD = ("tenant_id", "lead_id")
 # Order matters: rows are found through identity_map, visitor_leads and campaign_transitions,
@@ -42,6 +43,7 @@ ERASE_STATEMENTS: dict[str, tuple[str, ...]] = {
     "erase_email_clicks": _LEAD,
     "erase_lead_profiles": _LEAD,
     "erase_level_changes": _LEAD,
+    "erase_score_history": _LEAD,
     "erase_lead_outcomes": _LEAD,
     "erase_campaign_transitions": _LEAD,
     "erase_visitor_leads": _LEAD,
