@@ -1,4 +1,4 @@
-"""`oie campaigns …`: start a reactive campaign for a campaign's imported leads, and see where it is."""
+"""`oie campaigns …`: start a campaign for its imported leads, see where it is, pause / resume / stop it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
-from oie.cli.output import OieGroup, emit, fail, json_option, note
+from oie.campaigns.control import Action, ControlRequest, ScopeKind
+from oie.cli.output import CommandError, OieGroup, emit, fail, json_option, note
 from oie.errors import OieError
 
 
@@ -71,3 +73,42 @@ def status(tenant_id: str, campaign_id: str | None, limit: int) -> None:
         for (campaign, state, node), n in sorted(counts.items())
     ]
     emit(rows, summary=None if rows else "no contact campaigns")
+
+
+def _control(action: Action, tenant_id: str, campaign_id: str | None, contact: str | None, reason: str) -> None:
+    import getpass
+
+    from oie.cli.context import app as connect
+
+    control = connect().campaign_control
+    lead_id = None
+    if contact is not None:
+        lead_id = control.lead_for(tenant_id, contact) if "@" in contact else contact
+    scope: ScopeKind = "contact" if contact is not None else "campaign" if campaign_id is not None else "tenant"
+    try:
+        request = ControlRequest(action=action, scope=scope, campaign_id=campaign_id, lead_id=lead_id, reason=reason)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise CommandError(error["msg"], code="invalid_input", field=str(error["loc"][0])) from None
+    result = control.apply(tenant_id, request, f"cli:{getpass.getuser()}")
+    where = {"tenant": f"tenant {tenant_id}", "campaign": f"campaign {campaign_id}"}.get(scope, f"contact {lead_id}")
+    summary = f"{where}: {result.state}" + ("" if result.changed else " (already)")
+    if result.contacts:
+        summary += f", {result.contacts} contact campaign(s) changed"
+    emit(result.model_dump(mode="json"), summary=summary)
+
+
+def _control_command(action: Action, doc: str) -> None:
+    @campaigns.command(action, help=doc)
+    @click.option("--tenant", "tenant_id", required=True)
+    @click.option("--campaign", "campaign_id", default=None, help="One campaign (with --contact: in that campaign).")
+    @click.option("--contact", default=None, metavar="EMAIL_OR_LEAD_ID", help="One contact (all its campaigns).")
+    @click.option("--reason", default="", help="Why; kept with the change.")
+    @json_option
+    def command(tenant_id: str, campaign_id: str | None, contact: str | None, reason: str) -> None:
+        _control(action, tenant_id, campaign_id, contact, reason)
+
+
+_control_command("pause", "Pause a tenant, a campaign or a contact: due steps wait, nothing is sent.")
+_control_command("resume", "Resume: held steps are scheduled again (a stopped scope cannot be resumed: exit 1).")
+_control_command("stop", "Stop for good: nothing is sent again in that scope.")

@@ -15,6 +15,8 @@ Rules worth knowing:
   concern the contact, whichever message they came from.
 - Unsubscribes and spam reports always end the campaign; bounces follow a `bounce`
   transition or end it; replies follow a `reply` transition or end it (`stopOnReply`).
+- Pause / stop (rules in control.py): a step due while paused is held, keeping its key;
+  a resume re-arms it under a new key, so the held step's task, delivered again, is stale.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from oie.campaigns.control import RUN, Verdict
 from oie.campaigns.models import (
     MAX_VISITS,
     RECENT_EVENTS,
@@ -117,11 +120,21 @@ class _Change:
     def pending(self, kind: StepKind, node_id: str, due_at: datetime, attempt: int = 0, reason: str = "") -> None:
         key = step_key(self.state.contact_campaign_id, self.state.version)
         self.set(
-            pending=PendingStep(key=key, kind=kind, node_id=node_id, due_at=due_at, attempt=attempt, reason=reason)
+            pending=PendingStep(key=key, kind=kind, node_id=node_id, due_at=due_at, attempt=attempt, reason=reason),
+            held=False,
         )
 
+    def rearm(self) -> None:
+        """The held step again, under a new key: at its own due time, or now if that passed."""
+        held = self.state.pending
+        assert held is not None
+        due = max(held.due_at, self.now)
+        if held.kind == "send":
+            due = self.send_time(due)
+        self.pending(held.kind, held.node_id, due, attempt=held.attempt, reason=held.reason)
+
     def end(self, status: Status, trigger: str, reason: str, event_key: str | None = None) -> None:
-        self.set(status=status, pending=None, ended_at=self.now, end_reason=reason)
+        self.set(status=status, pending=None, ended_at=self.now, end_reason=reason, held=False)
         self.record(None, trigger, reason, event_key)
 
     def enter(self, node_id: str, trigger: str, reason: str, event_key: str | None = None) -> None:
@@ -224,11 +237,25 @@ def start(plan: Plan, state: ContactCampaign, now: datetime) -> Decision:
     return change.decision("started")
 
 
-def on_due(plan: Plan, state: ContactCampaign, key: str, now: datetime) -> Decision:
-    """A scheduled step is due: a send order, a finished wait, or timers to evaluate."""
+def on_due(plan: Plan, state: ContactCampaign, key: str, now: datetime, control: Verdict = RUN) -> Decision:
+    """A scheduled step is due: a send order, a finished wait, or timers to evaluate.
+
+    While paused the step is held (kept, not run); once stopped the campaign ends.
+    """
     pending = state.pending
     if state.status != "active" or pending is None or pending.key != key:
         return _unchanged(state, "superseded")
+    if control.state == "stopped":
+        change = _Change(plan, state, now)
+        change.end("stopped", "stop", control.reason)
+        return change.decision("stopped")
+    if control.state == "paused":
+        if state.held:
+            return _unchanged(state, "held")
+        change = _Change(plan, state, now)
+        change.set(held=True)
+        change.record(state.current_node, "held", f"{pending.kind} step held: {control.reason}")
+        return change.decision("held")
     if pending.kind == "send":
         return Decision(state, False, "send", SendOrder(pending.node_id, key, pending.attempt))
     change = _Change(plan, state, now)
@@ -330,3 +357,52 @@ def on_event(plan: Plan, state: ContactCampaign, event: Happening, now: datetime
         change.end("replied", "reply", f"reply to message {event.message_id}", event.event_key)
         return change.decision("replied")
     return change.decision("recorded")
+
+
+def on_pause(plan: Plan, state: ContactCampaign, reason: str, now: datetime) -> Decision:
+    """This contact's own pause; its pending step is held when it comes due."""
+    if state.status == "stopped":
+        return _unchanged(state, "stopped")
+    if state.status != "active" or state.paused:
+        return _unchanged(state, "unchanged")
+    change = _Change(plan, state, now)
+    change.set(paused=True)
+    change.record(state.current_node, "pause", reason)
+    return change.decision("paused")
+
+
+def on_stop(plan: Plan, state: ContactCampaign, reason: str, now: datetime) -> Decision:
+    """Stop is final: the campaign ends for this contact and nothing is sent again."""
+    if state.status != "active":
+        return _unchanged(state, "unchanged")
+    change = _Change(plan, state, now)
+    change.end("stopped", "stop", reason)
+    return change.decision("stopped")
+
+
+def on_resume(plan: Plan, state: ContactCampaign, control: Verdict, reason: str, now: datetime) -> Decision:
+    """Lift this contact's own pause and re-arm its held step unless a wider scope still holds it.
+
+    `control` is the enclosing scopes' verdict, this contact's own pause left out.
+    """
+    if state.status == "stopped" or control.state == "stopped":
+        return _unchanged(state, "stopped")
+    if state.status != "active" or not state.paused:
+        return on_rearm(plan, state, control, reason, now)
+    change = _Change(plan, state, now)
+    change.set(paused=False)
+    rearm = state.held and state.pending is not None and control.state == "running"
+    if rearm:
+        change.rearm()
+    change.record(state.current_node, "resume", f"{reason}; step re-armed" if rearm else reason)
+    return change.decision("resumed")
+
+
+def on_rearm(plan: Plan, state: ContactCampaign, control: Verdict, reason: str, now: datetime) -> Decision:
+    """A scope was resumed: the held step is scheduled again if nothing else still holds it."""
+    if state.status != "active" or not state.held or state.pending is None or control.state != "running":
+        return _unchanged(state, "unchanged")
+    change = _Change(plan, state, now)
+    change.rearm()
+    change.record(state.current_node, "resume", f"{reason}; step re-armed")
+    return change.decision("resumed")

@@ -2,14 +2,15 @@
 
 Layout, all under `tenants/{t}/`: `contact_campaigns/{id}`, `scheduled_actions/{key}`,
 `campaign_plan_versions/{sha256}`, `senders/{id}`, `ip_pools/{pool}`,
-`campaign_config/limits`, `outbound_messages/{message_id}`; top level `rate_buckets/{id}`
-(with `expires_at` for a TTL policy).
+`campaign_config/limits`, `outbound_messages/{message_id}`, pause/stop controls in
+`campaign_config/control` (the tenant) and `campaign_controls/{campaign}`; top level
+`rate_buckets/{id}` (with `expires_at` for a TTL policy).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,9 +20,17 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from oie.adapters.firestore_store import READ_TIMEOUT, _guard
 from oie.campaigns.limits import Counter, LimitsConfig, Rule, WarmupPool, take
-from oie.campaigns.models import Contact, ContactCampaign, ScheduledAction, SenderIdentity
+from oie.campaigns.models import (
+    Contact,
+    ContactCampaign,
+    Controls,
+    ScheduledAction,
+    ScopeControl,
+    SenderIdentity,
+    campaign_of,
+)
 from oie.campaigns.plan import Plan
-from oie.campaigns.ports import Commit, Decide
+from oie.campaigns.ports import Commit, Decide, MaySend
 
 _EXISTS = (gexc.AlreadyExists, gexc.Conflict)
 
@@ -38,7 +47,32 @@ class _Tenanted:
         return self._client.collection("tenants").document(tenant_id).collection(name)
 
 
+def _control(snap: Any) -> ScopeControl:
+    return ScopeControl.model_validate(snap.to_dict()) if snap is not None and snap.exists else ScopeControl()
+
+
 class FirestoreCampaignStates(_Tenanted):
+    def _control_ref(self, tenant_id: str, campaign_id: str | None) -> Any:
+        if campaign_id is None:
+            return self._col(tenant_id, "campaign_config").document("control")
+        return self._col(tenant_id, "campaign_controls").document(campaign_id)
+
+    def _batch(self, get_all: Any, tenant_id: str, ccid: str, *extra: Any) -> tuple[Any, Controls, list[Any]]:
+        """The state, the controls enclosing it and `extra` documents, in one batched read."""
+        state_ref = self._col(tenant_id, "contact_campaigns").document(ccid)
+        refs = [state_ref, self._control_ref(tenant_id, None), self._control_ref(tenant_id, campaign_of(ccid)), *extra]
+        snaps = {snap.reference.path: snap for snap in get_all(refs)}
+        found = [snaps.get(ref.path) for ref in refs]
+        controls = Controls(tenant=_control(found[1]), campaign=_control(found[2]))
+        return found[0], controls, found[3:]
+
+    def read(self, tenant_id: str, ccid: str) -> tuple[ContactCampaign | None, Controls]:
+        snap, controls, _ = _guard(
+            lambda: self._batch(lambda r: self._client.get_all(r, timeout=READ_TIMEOUT), tenant_id, ccid)
+        )
+        state = ContactCampaign.model_validate(snap.to_dict()) if snap is not None and snap.exists else None
+        return state, controls
+
     def get(self, tenant_id: str, ccid: str) -> ContactCampaign | None:
         snap = _guard(lambda: self._col(tenant_id, "contact_campaigns").document(ccid).get(timeout=READ_TIMEOUT))
         return ContactCampaign.model_validate(snap.to_dict()) if snap.exists else None
@@ -63,17 +97,17 @@ class FirestoreCampaignStates(_Tenanted):
     def change(self, tenant_id: str, ccid: str, action_key: str | None, decide: Decide) -> Commit | None:
         states, actions = self._col(tenant_id, "contact_campaigns"), self._col(tenant_id, "scheduled_actions")
         state_ref = states.document(ccid)
-        action_ref = actions.document(action_key) if action_key else None
+        extra = [actions.document(action_key)] if action_key else []
 
         @firestore.transactional  # type: ignore[misc]
         def run(transaction: Any) -> Commit | None:
-            snap = state_ref.get(transaction=transaction)
-            action_snap = action_ref.get(transaction=transaction) if action_ref is not None else None
-            state = ContactCampaign.model_validate(snap.to_dict()) if snap.exists else None
+            snap, controls, found = self._batch(transaction.get_all, tenant_id, ccid, *extra)
+            action_snap = found[0] if found else None
+            state = ContactCampaign.model_validate(snap.to_dict()) if snap is not None and snap.exists else None
             action = (
                 ScheduledAction.model_validate(action_snap.to_dict()) if action_snap and action_snap.exists else None
             )
-            commit = decide(state, action)
+            commit = decide(state, action, controls)
             if commit is None:
                 return None
             if state is None or commit.state.version != state.version:
@@ -86,6 +120,57 @@ class FirestoreCampaignStates(_Tenanted):
             return commit
 
         return _guard(lambda: run(self._client.transaction()))  # type: ignore[no-any-return]
+
+    def claim(
+        self, tenant_id: str, ccid: str, message_id: str, doc: dict[str, Any], may_send: MaySend
+    ) -> tuple[bool, dict[str, Any] | None]:
+        message_ref = self._col(tenant_id, "outbound_messages").document(message_id)
+
+        @firestore.transactional  # type: ignore[misc]
+        def run(transaction: Any) -> tuple[bool, dict[str, Any] | None]:
+            snap, controls, (message,) = self._batch(transaction.get_all, tenant_id, ccid, message_ref)
+            if message is not None and message.exists:
+                return True, message.to_dict()  # an earlier claim decides, whatever changed since
+            state = ContactCampaign.model_validate(snap.to_dict()) if snap is not None and snap.exists else None
+            if not may_send(state, controls):
+                return False, None
+            transaction.create(message_ref, doc)
+            return True, None
+
+        return _guard(lambda: run(self._client.transaction()))  # type: ignore[no-any-return]
+
+    def control(self, tenant_id: str, campaign_id: str | None) -> ScopeControl:
+        return _control(_guard(lambda: self._control_ref(tenant_id, campaign_id).get(timeout=READ_TIMEOUT)))
+
+    def set_control(
+        self, tenant_id: str, campaign_id: str | None, decide: Callable[[ScopeControl], ScopeControl | None]
+    ) -> tuple[ScopeControl, bool]:
+        ref = self._control_ref(tenant_id, campaign_id)
+
+        @firestore.transactional  # type: ignore[misc]
+        def run(transaction: Any) -> tuple[ScopeControl, bool]:
+            current = _control(ref.get(transaction=transaction))
+            new = decide(current)
+            if new is None:
+                return current, False
+            transaction.set(ref, new.model_dump())
+            return new, True
+
+        return _guard(lambda: run(self._client.transaction()))  # type: ignore[no-any-return]
+
+    def held(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]:
+        query = self._col(tenant_id, "contact_campaigns").where(filter=_filter("held", "==", True))
+        if campaign_id is not None:
+            query = query.where(filter=_filter("campaign_id", "==", campaign_id))
+        docs = _guard(lambda: list(query.limit(limit).stream(timeout=30)))
+        return [ContactCampaign.model_validate(d.to_dict()) for d in docs]
+
+    def of_contact(
+        self, tenant_id: str, *, lead_id: str | None = None, email: str | None = None
+    ) -> list[ContactCampaign]:
+        field, value = ("contact.lead_id", lead_id) if lead_id is not None else ("contact.email", email)
+        query = self._col(tenant_id, "contact_campaigns").where(filter=_filter(field, "==", value)).limit(500)
+        return [ContactCampaign.model_validate(d.to_dict()) for d in _guard(lambda: list(query.stream(timeout=30)))]
 
     def in_campaign(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]:
         query = self._col(tenant_id, "contact_campaigns")
@@ -128,6 +213,9 @@ class FirestoreSenders(_Tenanted):
 
     def put(self, tenant_id: str, sender: SenderIdentity) -> None:
         _guard(lambda: self._col(tenant_id, "senders").document(sender.sender_id).set(sender.model_dump()))
+
+    def remove(self, tenant_id: str, sender_id: str) -> None:
+        _guard(lambda: self._col(tenant_id, "senders").document(sender_id).delete())
 
     def all(self, tenant_id: str) -> list[SenderIdentity]:
         docs = _guard(lambda: list(self._col(tenant_id, "senders").stream(timeout=READ_TIMEOUT)))

@@ -8,9 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal["active", "completed", "replied", "bounced", "unsubscribed", "complained", "suppressed", "failed"]
+Status = Literal[
+    "active", "completed", "replied", "bounced", "unsubscribed", "complained", "suppressed", "failed", "stopped"
+]
 StepKind = Literal["send", "wait", "timer"]
-ActionStatus = Literal["scheduled", "done", "superseded"]
+# "held": the step came due while its contact was paused; resume schedules it again.
+ActionStatus = Literal["scheduled", "done", "superseded", "held"]
 MAX_VISITS = 5  # a send node reached more often than this (a loop) ends the contact's campaign
 RECENT_EVENTS = 50  # event keys kept on the state to drop duplicate deliveries
 
@@ -33,6 +36,11 @@ class Contact(BaseModel):
 def contact_campaign_id(campaign_id: str, lead_id: str, channel: str = "email") -> str:
     """One contact campaign per (campaign, lead, channel); safe as a document id and task name part."""
     return f"{campaign_id}_{lead_id}_{channel}"
+
+
+def campaign_of(ccid: str) -> str:
+    """The campaign id a contact campaign id starts with (campaign ids have no underscore)."""
+    return ccid.partition("_")[0]
 
 
 def step_key(ccid: str, version: int) -> str:
@@ -88,6 +96,10 @@ class ContactCampaign(BaseModel):
     opens: int = 0
     clicks: int = 0
     pending: PendingStep | None = None
+    # Pause / stop (oie.campaigns.control): `paused` is this contact's own pause; `held` says
+    # the pending step came due while paused (by any scope) and waits for a resume.
+    paused: bool = False
+    held: bool = False
     recent_events: tuple[str, ...] = ()
     # Optimistic concurrency: every change bumps it, and step keys carry it.
     version: int = 0
@@ -149,3 +161,29 @@ class SenderIdentity(BaseModel):
     ip_pool: str | None = None
     daily_limit: int = Field(default=300, ge=1)
     hourly_limit: int = Field(default=60, ge=1)
+
+
+ControlState = Literal["running", "paused", "stopped"]
+
+
+class ScopeControl(BaseModel):
+    """`tenants/{t}/campaign_config/control` (the whole tenant) or `campaign_controls/{campaign}`.
+
+    The last change only; every change is also a `campaign_transitions` row.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    state: ControlState = "running"
+    changed_at: datetime | None = None
+    changed_by: str = ""
+    reason: str = ""
+
+
+class Controls(BaseModel):
+    """The scopes enclosing one contact campaign, read with it in one batched read."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant: ScopeControl = ScopeControl()
+    campaign: ScopeControl = ScopeControl()

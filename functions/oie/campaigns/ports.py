@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from oie.campaigns.limits import LimitsConfig, Rule, WarmupPool
-from oie.campaigns.models import ActionStatus, Contact, ContactCampaign, ScheduledAction, SenderIdentity
+from oie.campaigns.models import (
+    ActionStatus,
+    Contact,
+    ContactCampaign,
+    Controls,
+    ScheduledAction,
+    ScopeControl,
+    SenderIdentity,
+)
 from oie.campaigns.plan import Plan
 
 
@@ -21,13 +29,18 @@ class Commit:
     close: tuple[str, ActionStatus] | None = None
 
 
-Decide = Callable[[ContactCampaign | None, ScheduledAction | None], Commit | None]
+Decide = Callable[[ContactCampaign | None, ScheduledAction | None, Controls], Commit | None]
+MaySend = Callable[[ContactCampaign | None, Controls], bool]
 
 
 class CampaignStates(Protocol):
     """`contact_campaigns` and `scheduled_actions`, changed together in one transaction."""
 
     def get(self, tenant_id: str, ccid: str) -> ContactCampaign | None: ...
+
+    def read(self, tenant_id: str, ccid: str) -> tuple[ContactCampaign | None, Controls]:
+        """The state with its tenant's and campaign's controls, in one batched read."""
+        ...
 
     def get_action(self, tenant_id: str, key: str) -> ScheduledAction | None: ...
 
@@ -39,7 +52,38 @@ class CampaignStates(Protocol):
         """Read the state (and the action), let `decide` say what to write, write it atomically.
 
         `decide` may run more than once when another writer got there first; None writes nothing.
+        The tenant's and campaign's controls are read in the same batch.
         """
+        ...
+
+    def claim(
+        self, tenant_id: str, ccid: str, message_id: str, doc: dict[str, Any], may_send: MaySend
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Create the outbound message document if `may_send` (given the state and controls read in the
+        same transaction) allows it: (allowed, the document that already existed, if one did).
+
+        A pause or stop that commits after this is after the send; one before it stops the send.
+        """
+        ...
+
+    def control(self, tenant_id: str, campaign_id: str | None) -> ScopeControl:
+        """The tenant's control (campaign_id None) or one campaign's; running when never set."""
+        ...
+
+    def set_control(
+        self, tenant_id: str, campaign_id: str | None, decide: Callable[[ScopeControl], ScopeControl | None]
+    ) -> tuple[ScopeControl, bool]:
+        """Change a control in one transaction: (the control now, whether it changed)."""
+        ...
+
+    def held(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]:
+        """Contact campaigns whose step is held by a pause, in one campaign or the whole tenant."""
+        ...
+
+    def of_contact(
+        self, tenant_id: str, *, lead_id: str | None = None, email: str | None = None
+    ) -> list[ContactCampaign]:
+        """One contact's campaigns, by lead id or by address."""
         ...
 
     def in_campaign(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]: ...

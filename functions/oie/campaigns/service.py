@@ -3,6 +3,7 @@
 Each due step is one Cloud Task named by the step's key. A step's task is enqueued inside
 the transaction that schedules it, so it can arrive before that transaction commits: a
 task whose version the state has not reached yet answers "retry" (503) until it has.
+Pause and stop (control.py) are read with the state, and again where a send claims its message.
 """
 
 from __future__ import annotations
@@ -17,8 +18,17 @@ from pydantic import BaseModel, ConfigDict
 from oie import queues
 from oie.campaigns import engine, sending
 from oie.campaigns.contracts import EngineEvent
+from oie.campaigns.control import verdict
 from oie.campaigns.limits import rules_for
-from oie.campaigns.models import ActionStatus, Contact, ContactCampaign, ScheduledAction, contact_campaign_id
+from oie.campaigns.models import (
+    ActionStatus,
+    Contact,
+    ContactCampaign,
+    Controls,
+    ScheduledAction,
+    TransitionRecord,
+    contact_campaign_id,
+)
 from oie.campaigns.plan import Plan, SendNode, validate_plan
 from oie.campaigns.ports import (
     CampaignStates,
@@ -30,7 +40,7 @@ from oie.campaigns.ports import (
     RateLimiter,
     SenderStore,
 )
-from oie.errors import BackendUnavailable, InputError, NotFound
+from oie.errors import BackendUnavailable, Conflict, InputError, NotFound
 from oie.logs import get_logger
 from oie.ports import Clock, Mailer, Task, TaskQueue, Warehouse
 from oie.suppressions.store import SuppressionStore
@@ -42,6 +52,48 @@ UNVERIFIED_RETRY = timedelta(hours=1)
 
 class StepNotReady(BackendUnavailable):
     """The step cannot run yet (its transaction has not committed, or its send is in flight)."""
+
+
+class _Held(Exception):
+    """The send's claim was refused: the contact is paused or stopped, or the step superseded."""
+
+
+@dataclass
+class _GatedMessages:
+    """OutboundMessages whose claim also checks, in the same transaction, that the step may still send.
+
+    That transaction is the send's moment: a pause or stop committed before it stops the send,
+    one committed after it comes after the send.
+    """
+
+    inner: OutboundMessages
+    states: CampaignStates
+    ccid: str
+    key: str
+
+    def may_send(self, state: ContactCampaign | None, controls: Controls) -> bool:
+        return (
+            state is not None
+            and state.status == "active"
+            and state.pending is not None
+            and state.pending.key == self.key
+            and verdict(controls, state).state == "running"
+        )
+
+    def get(self, tenant_id: str, message_id: str) -> dict[str, Any] | None:
+        return self.inner.get(tenant_id, message_id)
+
+    def claim(self, tenant_id: str, message_id: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+        allowed, existing = self.states.claim(tenant_id, self.ccid, message_id, doc, self.may_send)
+        if not allowed:
+            raise _Held(message_id)
+        return existing
+
+    def update(self, tenant_id: str, message_id: str, fields: dict[str, Any]) -> None:
+        self.inner.update(tenant_id, message_id, fields)
+
+    def release(self, tenant_id: str, message_id: str) -> None:
+        self.inner.release(tenant_id, message_id)
 
 
 class StepPayload(BaseModel):
@@ -97,6 +149,9 @@ class CampaignService:
         """Start a campaign for its contacts (default: every lead imported into it); re-runs are no-ops."""
         if self.tenants.get(tenant_id) is None:
             raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
+        for scope in (None, campaign_id):
+            if self.states.control(tenant_id, scope).state == "stopped":
+                raise Conflict(f"{'campaign ' + campaign_id if scope else 'the tenant'} was stopped", field="campaign")
         senders = [s for s in self.senders.all(tenant_id) if not sender_ids or s.sender_id in sender_ids]
         if not senders:
             raise InputError(f"tenant {tenant_id!r} has no sender identity to send from", field="sender")
@@ -153,7 +208,7 @@ class CampaignService:
     def run_step(self, step: StepPayload) -> str:
         """Run one due step; a duplicate, stale or superseded delivery changes nothing."""
         now = self.clock.now()
-        state = self.states.get(step.tenant_id, step.contact_campaign_id)
+        state, controls = self.states.read(step.tenant_id, step.contact_campaign_id)
         if state is None:
             return "unknown_contact_campaign"
         if state.version < step.version:
@@ -162,24 +217,24 @@ class CampaignService:
                 return "orphaned"
             raise StepNotReady(f"step {step.key} is not committed yet")
         plan = self.plan_of(state)
-        decision = engine.on_due(plan, state, step.key, now)
+        decision = engine.on_due(plan, state, step.key, now, verdict(controls, state))
         if decision.send is None:
-            return self._change(
+            return self.change(
                 step.tenant_id,
                 step.contact_campaign_id,
                 step.key,
-                lambda p, s: engine.on_due(p, s, step.key, self.clock.now()),
+                lambda p, s, c: engine.on_due(p, s, step.key, self.clock.now(), verdict(c, s)),
             )
         return self._send(plan, state, decision.send)
 
     def apply_event(self, event: EngineEvent) -> str:
         """Apply one engine event (from the webhooks function); duplicates change nothing."""
         happening = engine.Happening(event.event_key, event.type, event.occurred_at, event.message_id)
-        return self._change(
+        return self.change(
             event.tenant_id,
             event.contact_campaign_id,
             None,
-            lambda plan, state: engine.on_event(plan, state, happening, self.clock.now()),
+            lambda plan, state, _: engine.on_event(plan, state, happening, self.clock.now()),
         )
 
     def _send(self, plan: Plan, state: ContactCampaign, order: engine.SendOrder) -> str:
@@ -189,61 +244,70 @@ class CampaignService:
         assert isinstance(node, SendNode)
         tenant = self.tenants.get(tenant_id)
         if tenant is None:
-            return self._change(
-                tenant_id, ccid, key, lambda p, s: engine.on_blocked(p, s, key, "failed", "tenant is gone", now)
+            return self.change(
+                tenant_id, ccid, key, lambda p, s, c: engine.on_blocked(p, s, key, "failed", "tenant is gone", now)
             )
         sender = self.senders.get(tenant_id, state.sender_id)
         if sender is None or sender.verification != "verified":
             reason = f"sender {state.sender_id!r} is not verified"
             log.error("cannot send yet", extra={"tenant_id": tenant_id, "contact_campaign_id": ccid, "reason": reason})
             until = now + UNVERIFIED_RETRY
-            return self._change(tenant_id, ccid, key, lambda p, s: engine.on_defer(p, s, key, until, reason, now))
+            return self.change(tenant_id, ccid, key, lambda p, s, c: engine.on_defer(p, s, key, until, reason, now))
         dedup = sending.dedup_key(state, node.id)
         message_id = sending.message_id_for(self.message_key, dedup)
         if self.messages.get(tenant_id, message_id) is None:
             if self.suppressions.is_suppressed(tenant_id, state.channel, state.contact.email):
-                return self._change(
+                return self.change(
                     tenant_id,
                     ccid,
                     key,
-                    lambda p, s: engine.on_blocked(p, s, key, "suppressed", "address suppressed", now),
+                    lambda p, s, c: engine.on_blocked(p, s, key, "suppressed", "address suppressed", now),
                 )
             warmup = self.senders.warmup(tenant_id, sender.ip_pool) if sender.ip_pool else None
             rules = rules_for(tenant_id, sender, state.contact.email, self.senders.limits(tenant_id), warmup, now)
             exhausted = self.limiter.acquire(rules, now)
             if exhausted is not None:
                 until, rule = exhausted
-                return self._change(
-                    tenant_id, ccid, key, lambda p, s: engine.on_defer(p, s, key, until, f"limit {rule}", now)
+                return self.change(
+                    tenant_id, ccid, key, lambda p, s, c: engine.on_defer(p, s, key, until, f"limit {rule}", now)
                 )
         email = sending.compose(
             tenant, sender, state, node, message_id, self.links, message_id_header=self.message_id_header
         )
         rfc_id = sending.rfc_message_id(message_id, sender, message_id_header=self.message_id_header)
-        result = sending.deliver(self.messages, self.mailer, email, state, node.id, dedup, rfc_id, now)
+        gated = _GatedMessages(self.messages, self.states, ccid, key)
+        try:
+            result = sending.deliver(gated, self.mailer, email, state, node.id, dedup, rfc_id, now)
+        except _Held:
+            # Paused, stopped or superseded since the step was read: hold it, end it, or nothing.
+            return self.change(tenant_id, ccid, key, lambda p, s, c: engine.on_due(p, s, key, now, verdict(c, s)))
         if result.outcome == "in_flight":
             raise StepNotReady(f"message {message_id} is being sent by another delivery")
         if result.outcome == "refused":
             reason = f"provider refused message {message_id}: {result.error}"[:500]
-            return self._change(tenant_id, ccid, key, lambda p, s: engine.on_blocked(p, s, key, "failed", reason, now))
+            return self.change(
+                tenant_id, ccid, key, lambda p, s, c: engine.on_blocked(p, s, key, "failed", reason, now)
+            )
         sent_at = result.sent_at or now
-        return self._change(tenant_id, ccid, key, lambda p, s: engine.on_sent(p, s, key, message_id, sent_at, now))
+        return self.change(tenant_id, ccid, key, lambda p, s, c: engine.on_sent(p, s, key, message_id, sent_at, now))
 
-    def _change(
+    def change(
         self,
         tenant_id: str,
         ccid: str,
         action_key: str | None,
-        decide: Callable[[Plan, ContactCampaign], engine.Decision],
+        decide: Callable[[Plan, ContactCampaign, Controls], engine.Decision],
     ) -> str:
         """Apply a decision to the stored state in one transaction; enqueue its next step."""
         outcome: list[engine.Decision | str] = []
 
-        def in_transaction(state: ContactCampaign | None, action: ScheduledAction | None) -> Commit | None:
+        def in_transaction(
+            state: ContactCampaign | None, action: ScheduledAction | None, controls: Controls
+        ) -> Commit | None:
             outcome[:] = ["unknown_contact_campaign"]
             if state is None:
                 return None
-            decision = decide(self.plan_of(state), state)
+            decision = decide(self.plan_of(state), state, controls)
             outcome[:] = [decision]
             if not decision.changed:
                 if (
@@ -258,6 +322,8 @@ class CampaignService:
             close: tuple[str, ActionStatus] | None = None
             if old is not None and (new is None or old.key != new.key):
                 close = (old.key, "done" if old.key == action_key else "superseded")
+            elif new is not None and decision.state.held and not state.held:
+                close = (new.key, "held")  # not overdue while held: campaign_requeue leaves it alone
             if new_action is not None:
                 self._enqueue(new_action)
             return Commit(state=decision.state, new_action=new_action, close=close)
@@ -306,7 +372,11 @@ class CampaignService:
         self.tasks.enqueue(task)
 
     def _record(self, decision: engine.Decision) -> None:
-        rows = [r.model_dump() for r in decision.transitions]
+        self.record(decision.transitions)
+
+    def record(self, transitions: Sequence[TransitionRecord]) -> None:
+        """Append rows to `campaign_transitions`; an outage logs them in full instead."""
+        rows = [r.model_dump() for r in transitions]
         if not rows:
             return
         try:

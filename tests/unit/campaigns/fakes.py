@@ -7,9 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from oie.campaigns.limits import Counter, LimitsConfig, Rule, WarmupPool, take
-from oie.campaigns.models import Contact, ContactCampaign, ScheduledAction, SenderIdentity
+from oie.campaigns.models import (
+    Contact,
+    ContactCampaign,
+    Controls,
+    ScheduledAction,
+    ScopeControl,
+    SenderIdentity,
+    campaign_of,
+)
 from oie.campaigns.plan import Plan
-from oie.campaigns.ports import Commit, Decide
+from oie.campaigns.ports import Commit, Decide, MaySend
 from oie.ports import OutboundEmail
 
 
@@ -17,9 +25,52 @@ class MemoryStates:
     def __init__(self) -> None:
         self.states: dict[tuple[str, str], ContactCampaign] = {}
         self.actions: dict[tuple[str, str], ScheduledAction] = {}
+        self.controls: dict[tuple[str, str | None], ScopeControl] = {}
 
     def get(self, tenant_id: str, ccid: str) -> ContactCampaign | None:
         return self.states.get((tenant_id, ccid))
+
+    def _controls(self, tenant_id: str, ccid: str) -> Controls:
+        return Controls(tenant=self.control(tenant_id, None), campaign=self.control(tenant_id, campaign_of(ccid)))
+
+    def read(self, tenant_id: str, ccid: str) -> tuple[ContactCampaign | None, Controls]:
+        return self.get(tenant_id, ccid), self._controls(tenant_id, ccid)
+
+    def claim(
+        self, tenant_id: str, ccid: str, message_id: str, doc: dict[str, Any], may_send: MaySend
+    ) -> tuple[bool, dict[str, Any] | None]:
+        # Firestore keeps both in one database; here the message store is the service's own,
+        # reached through the gate that asks (so a test need not wire the two together).
+        messages: MemoryMessages = may_send.__self__.inner  # type: ignore[attr-defined]
+        existing = messages.get(tenant_id, message_id)
+        if existing is not None:
+            return True, existing
+        if not may_send(self.get(tenant_id, ccid), self._controls(tenant_id, ccid)):
+            return False, None
+        return True, messages.claim(tenant_id, message_id, doc)
+
+    def control(self, tenant_id: str, campaign_id: str | None) -> ScopeControl:
+        return self.controls.get((tenant_id, campaign_id), ScopeControl())
+
+    def set_control(self, tenant_id: str, campaign_id: str | None, decide: Any) -> tuple[ScopeControl, bool]:
+        new = decide(self.control(tenant_id, campaign_id))
+        if new is None:
+            return self.control(tenant_id, campaign_id), False
+        self.controls[(tenant_id, campaign_id)] = new
+        return new, True
+
+    def held(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]:
+        found = [s for (t, _), s in self.states.items() if t == tenant_id and s.held]
+        return [s for s in found if campaign_id is None or s.campaign_id == campaign_id][:limit]
+
+    def of_contact(
+        self, tenant_id: str, *, lead_id: str | None = None, email: str | None = None
+    ) -> list[ContactCampaign]:
+        return [
+            s
+            for (t, _), s in self.states.items()
+            if t == tenant_id and (s.contact.lead_id == lead_id if lead_id is not None else s.contact.email == email)
+        ]
 
     def get_action(self, tenant_id: str, key: str) -> ScheduledAction | None:
         return self.actions.get((tenant_id, key))
@@ -34,7 +85,8 @@ class MemoryStates:
 
     def change(self, tenant_id: str, ccid: str, action_key: str | None, decide: Decide) -> Commit | None:
         state = self.get(tenant_id, ccid)
-        commit = decide(state, self.get_action(tenant_id, action_key) if action_key else None)
+        action = self.get_action(tenant_id, action_key) if action_key else None
+        commit = decide(state, action, self._controls(tenant_id, ccid))
         if commit is None:
             return None
         self.states[(tenant_id, ccid)] = commit.state
@@ -46,7 +98,9 @@ class MemoryStates:
         return commit
 
     def in_campaign(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]:
-        return [s for (t, _), s in self.states.items() if t == tenant_id][:limit]
+        return [s for (t, _), s in self.states.items() if t == tenant_id and campaign_id in (None, s.campaign_id)][
+            :limit
+        ]
 
     def overdue(self, before: datetime, limit: int) -> list[ScheduledAction]:
         return [a for a in self.actions.values() if a.status == "scheduled" and a.due_at < before][:limit]
