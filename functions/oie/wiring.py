@@ -17,6 +17,12 @@ from oie.settings import Settings, get_settings
 if TYPE_CHECKING:
     from oie.adapters.firestore_outcomes import FirestoreOutcomes
     from oie.alerts.service import HotLeadAlerts
+    from oie.configuration.changelog import ChangeLog
+    from oie.configuration.keys import KeySettings
+    from oie.configuration.scoring import ScoringSettings
+    from oie.configuration.senders import SenderSettings
+    from oie.configuration.service import SettingsService
+    from oie.console.service import ConsoleService
     from oie.go.cache import ReadThroughCache
     from oie.go.service import GoService
     from oie.links.models import Link
@@ -289,7 +295,80 @@ class Container:
     def admin_sessions(self) -> Sessions:
         from oie.outcomes.auth import Sessions
 
-        return Sessions(self.derived_key("admin-session"))
+        # Each session read checks its key (cached a few seconds): a revoked key's sessions end.
+        return Sessions(self.derived_key("admin-session"), keys=self.api_keys)
+
+    # -- settings (issue 12: senders, limits, alert channels, scoring, keys, change log) --
+
+    @cached_property
+    def settings_log(self) -> ChangeLog:
+        from oie.configuration.firestore import FirestoreChangeLog
+
+        return FirestoreChangeLog(self.firestore)
+
+    @cached_property
+    def settings_service(self) -> SettingsService:
+        """The tenant's own settings, limits, alert channels and the change log."""
+        from oie.configuration.service import SettingsService
+
+        return SettingsService(
+            tenants=self.tenants,
+            log=self.settings_log,
+            clock=self.clock,
+            senders=self.campaign_senders,
+            alerts=self.hot_lead_alerts,
+        )
+
+    @cached_property
+    def sender_settings(self) -> SenderSettings:
+        from oie.configuration.senders import SenderSettings
+        from oie.configuration.verification import SendGridSenderStates
+
+        return SenderSettings(
+            tenants=self.tenants,
+            log=self.settings_log,
+            clock=self.clock,
+            senders=self.campaign_senders,
+            verification=SendGridSenderStates(self.mailer) if self.settings.mailer == "sendgrid" else None,
+        )
+
+    @cached_property
+    def key_settings(self) -> KeySettings:
+        from oie.configuration.firestore import FirestoreKeyAdmin
+        from oie.configuration.keys import KeySettings
+
+        return KeySettings(
+            tenants=self.tenants,
+            log=self.settings_log,
+            clock=self.clock,
+            keys=self.api_keys,
+            key_admin=FirestoreKeyAdmin(self.firestore),
+            sessions=self.admin_sessions,
+        )
+
+    @cached_property
+    def scoring_settings(self) -> ScoringSettings:
+        from oie.configuration.scoring import ScoringSettings
+
+        return ScoringSettings(tenants=self.tenants, log=self.settings_log, clock=self.clock, warehouse=self.warehouse)
+
+    # -- console (issue 12: hot leads and lead timeline read models) --
+
+    @cached_property
+    def console_service(self) -> ConsoleService:
+        from oie.console.firestore import FirestoreConsole
+        from oie.console.service import ConsoleService
+
+        reads = FirestoreConsole(self.firestore)
+        return ConsoleService(
+            warehouse=self.warehouse,
+            leads=self.outcome_store,
+            lead_docs=reads,
+            campaigns=reads,
+            alerts=reads,
+            tenants=self.tenant_cache,
+            clock=self.clock,
+        )
 
     # -- campaigns (issue 6: plans, engine, sending): add below this line --
 
@@ -328,6 +407,13 @@ class Container:
             message_key=self.derived_key("message"),
             message_id_header=self.settings.mailer == "sendgrid",
         )
+
+    @cached_property
+    def campaign_control(self) -> Any:
+        """oie.campaigns.control_service.ControlService: pause, resume and stop."""
+        from oie.campaigns.control_service import ControlService
+
+        return ControlService(self.campaign_service, lambda t, c: self.campaigns.get(t, c) is not None)
 
     # -- webhooks (issue 6: SendGrid events, inbound replies, unsubscribes): add below this line --
 

@@ -123,25 +123,48 @@ class HotLeadAlerts:
         if tenant is None:
             self.markers.settle(key, sent=False, error="tenant gone")
             return False
+        error = self.post_signed(tenant, channel, payload["alert"])
+        if not error:
+            self.markers.settle(key, sent=True)
+            return True
+        log.warning("alert not delivered", extra={"alert_key": key, "error": error})
+        self.markers.settle(key, sent=False, error=error)
+        return False
+
+    def post_signed(self, tenant: Tenant, channel: AlertChannel, alert: dict[str, Any]) -> str:
+        """POST one signed alert with retries and back-off; "" when delivered, else why not."""
         signing_key = alert_signing_key(self.secrets, tenant)
-        body = render(channel, payload["alert"])
+        body = render(channel, alert)
         error = ""
         for attempt in range(ATTEMPTS):
-            headers = signature_headers(signing_key, payload["alert"]["id"], body, int(self.clock.now().timestamp()))
+            headers = signature_headers(signing_key, alert["id"], body, int(self.clock.now().timestamp()))
             try:
                 status = self.sender.post(str(channel.url), body, headers)
             except InputError as exc:
-                error = exc.message
-                break  # a bad URL will not get better
+                return exc.message  # a bad URL will not get better
             except BackendUnavailable as exc:
                 status, error = 0, exc.message
             if 200 <= status < 300:
-                self.markers.settle(key, sent=True)
-                return True
+                return ""
             error = error or f"status {status}"
             if 400 <= status < 500 and status != 429:
                 break
             time.sleep(self.backoff * 2**attempt)
-        log.warning("alert not delivered", extra={"alert_key": key, "error": error})
-        self.markers.settle(key, sent=False, error=error)
-        return False
+        return error
+
+    def send_test(self, tenant: Tenant, channel: AlertChannel) -> str:
+        """Send one signed test alert (marked `test`, no lead behind it); "" when delivered."""
+        now = self.clock.now()
+        alert = {
+            "id": f"test-{int(now.timestamp())}-{hashlib.sha256(str(channel.url).encode()).hexdigest()[:8]}",
+            "test": True,
+            "tenant_id": tenant.tenant_id,
+            "lead": {"id": "test", "name": "Test alert from the Outbound Intent Engine", "email": "", "company": ""},
+            "from_level": "warm",
+            "to_level": channel.min_level,
+            "score": 0.0,
+            "components": {},
+            "evidence": {"level": "test", "verified_sessions": 0, "corroborated_sessions": 0, "id_only_sessions": 0},
+            "changed_at": now.isoformat(),
+        }
+        return self.post_signed(tenant, channel, alert)

@@ -11,6 +11,7 @@ import click
 from oie.campaigns.cli import campaigns
 from oie.cli.context import PORT_KEY
 from oie.cli.output import OieGroup
+from oie.configuration.cli import GROUPS as SETTINGS_GROUPS
 from oie.devstack.cli import dev
 from oie.jobs.cli import jobs
 from oie.links.cli import campaign
@@ -44,5 +45,5 @@ def cli() -> None:
 
 
 # Each capability's group (`privacy` lives with retention).
-for group in (tenant, campaign, campaigns, warehouse, jobs, outcomes, privacy, webhooks, dev):
+for group in (tenant, campaign, campaigns, warehouse, jobs, outcomes, privacy, webhooks, dev, *SETTINGS_GROUPS):
     cli.add_command(group)

@@ -11,6 +11,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
 from oie import deadlines, doc_ids, json_input
+from oie.campaigns.api import RULES as CAMPAIGN_RULES
+from oie.configuration.api import RULES as SETTINGS_RULES
+from oie.console.http import RULES as CONSOLE_RULES
 from oie.errors import BackendUnavailable, InputError, NotFound, OieError
 from oie.http import error_response, json_response, read_body
 from oie.outcomes.auth import Scope, authenticate
@@ -30,6 +33,9 @@ API = Map(
         Rule("/t/<tenant>/win-rates/by-<by>", methods=["GET"], endpoint="win_rates"),
         Rule("/t/<tenant>/admin/outcomes/missing", methods=["GET"], endpoint="missing"),
         Rule("/t/<tenant>/admin/outcomes/bulk-update", methods=["POST"], endpoint="bulk_update"),
+        *SETTINGS_RULES,  # oie.configuration.api: every one needs an admin key
+        *CONSOLE_RULES,  # oie.console.http: hot leads and a lead's timeline
+        *CAMPAIGN_RULES,  # oie.campaigns.api: pause / resume / stop
     ],
     strict_slashes=False,
 )
@@ -43,6 +49,10 @@ SCOPE: dict[str, Scope] = {
     "win_rates": "outcomes:read",
     "missing": "admin",
     "bulk_update": "admin",
+    **{str(rule.endpoint): "admin" for rule in SETTINGS_RULES},
+    **{str(rule.endpoint): "outcomes:read" for rule in CONSOLE_RULES},
+    # Any key that may write for the tenant (an SDR's too) may pause; role checks live in auth.py.
+    **{str(rule.endpoint): "outcomes:write" for rule in CAMPAIGN_RULES},
 }
 
 
@@ -94,6 +104,18 @@ def handle(request: Request) -> Response:
 
 def _dispatch(app: Container, endpoint: str, args: dict[str, str], request: Request, actor: Any) -> Response:
     service, tenant = app.outcomes_service, args["tenant"]
+    if endpoint.startswith("console."):
+        from oie.console.http import answer
+
+        return answer(app, endpoint, args, request)
+    if endpoint == "campaigns.control":
+        from oie.campaigns.api import answer as campaign_control
+
+        return campaign_control(app, tenant, actor, lambda: _json(request))
+    if endpoint.startswith("settings."):
+        from oie.configuration.api import dispatch
+
+        return dispatch(app, endpoint, tenant, request, actor, lambda: _json(request))
     if endpoint == "record":
         try:
             item = OutcomeIn.model_validate(_json(request))

@@ -31,7 +31,7 @@ from oie.errors import (
     status_for,
 )
 from oie.http import read_body
-from oie.outcomes.auth import Actor, authenticate
+from oie.outcomes.auth import ADMIN_ONLY, Actor, Scope, authenticate
 from oie.outcomes.models import TIERS, OutcomeIn
 from oie.outcomes.service import input_error
 from oie.outcomes.win_rates import MAX_WEEKS, WinRateQuery, current_week, to_csv, win_rates
@@ -59,6 +59,14 @@ PAGES = Map(
     ],
     strict_slashes=False,
 )
+# What a POST to each page needs: members record outcomes; any other change (settings) is an admin's.
+POST_SCOPE: dict[str, Scope | None] = {
+    "logout": None,
+    "lead": "outcomes:write",
+    "bulk": "outcomes:write",
+    "missing": "outcomes:write",
+    "dismiss": "outcomes:write",
+}
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +80,12 @@ class Page:
     def __init__(self, app: Container, request: Request, tenant: str) -> None:
         self.app, self.request, self.tenant = app, request, tenant
         self.base = f"{request.script_root}/t/{tenant}/admin"
-        session = app.admin_sessions.read(tenant, request.cookies.get(app.admin_sessions.COOKIE))
+        # The session is checked against its key (revoked?): Firestore down is a 503 page, raised in handle.
+        self.unavailable: BackendUnavailable | None = None
+        try:
+            session = app.admin_sessions.read(tenant, request.cookies.get(app.admin_sessions.COOKIE))
+        except BackendUnavailable as exc:
+            session, self.unavailable = None, exc
         self.actor: Actor | None = session[0] if session else None
         self.csrf = session[1] if session else ""
 
@@ -113,6 +126,8 @@ def handle(request: Request) -> Response:
     app = container()
     page = Page(app, request, args["tenant"])
     try:
+        if page.unavailable is not None:
+            raise page.unavailable
         if endpoint == "login":
             if request.method == "POST":
                 read_body(request, MAX_FORM)
@@ -126,6 +141,9 @@ def handle(request: Request) -> Response:
         if request.method == "POST":
             read_body(request, MAX_FORM)  # before the form is parsed: chunked uploads have no length
             page.check_csrf()
+            scope = POST_SCOPE.get(endpoint, "admin")
+            if scope is not None and not page.actor.may(scope):
+                raise Forbidden(ADMIN_ONLY if page.actor.role == "member" else "this key may not change that")
         return VIEWS[endpoint](page, dict(args))
     except Forbidden as exc:
         return page.render("message.html", status=403, title="Not allowed", message=exc.message)
@@ -152,9 +170,13 @@ def _login(page: Page) -> Response:
     if page.request.method == "GET":
         return page.render("login.html")
     try:
-        actor = authenticate(page.app.api_keys, page.tenant, "Bearer " + page.request.form.get("key", ""), "admin")
+        key = "Bearer " + page.request.form.get("key", "")
+        actor = authenticate(page.app.api_keys, page.tenant, key, "outcomes:read")
+        if not actor.may_log_in:
+            raise Forbidden("an API-only key")
     except (Unauthenticated, Forbidden):
-        return page.render("login.html", status=401, error="That key is not an admin key of this tenant.")
+        refused = "That key is not an admin key (nor a member key) of this tenant."
+        return page.render("login.html", status=401, error=refused)
     cookie, _ = page.app.admin_sessions.issue(page.tenant, actor)
     response = page.redirect("/")
     response.set_cookie(

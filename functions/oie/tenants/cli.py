@@ -119,7 +119,29 @@ def tenant_update(tenant_id: str, sets: tuple[str, ...], adds: tuple[str, ...], 
     saved = update_tenant(app.tenants, tenant_id, changes)
     after = tenant_record(saved)
     changed = [k for k in after if after[k] != before[k]]
+    _log_changes(app, tenant_id, changed, before, after)
     emit(after, summary=f"tenant {tenant_id}: " + (f"changed {', '.join(changed)}" if changed else "nothing changed"))
+
+
+# Fields whose values are credentials (a Slack webhook URL is one): the change log says only "changed".
+SECRET_FIELDS = frozenset({"alert_channels", "inbound_parse_credential", "id_secret_ref"})
+
+
+def _log_changes(app: Any, tenant_id: str, changed: list[str], before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Record raw field changes in the settings change log, as the settings commands do."""
+    import getpass
+
+    from oie.configuration.changelog import change
+    from oie.outcomes.auth import Actor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    actor = Actor(key_id="cli", label=f"cli:{user}", scopes=frozenset({"admin"}))
+    for name in changed:
+        entry = change(tenant_id, actor, name, before[name], after[name], app.clock.now(), secret=name in SECRET_FIELDS)
+        app.settings_log.add(entry)
 
 
 @tenant.command("show")
@@ -143,7 +165,7 @@ def tenant_show(tenant_id: str) -> None:
     "scopes",
     multiple=True,
     required=True,
-    type=click.Choice(["outcomes:read", "outcomes:write", "admin"]),
+    type=click.Choice(["outcomes:read", "outcomes:write", "campaigns:pause", "admin"]),
     help="Repeatable.",
 )
 @click.option("--label", default="", help="Who or what uses the key (shown as recorded_by).")

@@ -31,6 +31,11 @@ def normalise_host(host: str) -> str:
         return host
 
 
+def is_domain(host: str) -> bool:
+    """Whether a (normalised) host is a domain name."""
+    return bool(_DOMAIN.match(host))
+
+
 Level = Literal["cold", "warm", "hot", "burning"]
 LEVEL_RANK: dict[str, int] = {"cold": 0, "warm": 1, "hot": 2, "burning": 3}
 
