@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import Capture
+from tests.browser.events import READY, TOKEN
+from tests.browser.events import of as _of
+from tests.browser.events import set_visibility as _set_visibility
+from tests.browser.events import types as _types
 
 pytestmark = pytest.mark.browser
 
-TOKEN = "tokVid123456.ab3f9k2q.1767225600.AbC-_9sig"
 LANDING = f"/fixtures/consent.html?utm_source=mail&i=ab3f9k2q&oie_t={TOKEN}"
 CLEAN = "/fixtures/consent.html?utm_source=mail"
-READY = "typeof window.oie === 'function' && !window.oie.q"
 STORED = "[localStorage.getItem('oie_id'), document.cookie]"
 
 
-def _types(events: list[dict[str, Any]]) -> list[str]:
-    return [event["type"] for event in events]
-
-
-def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [event for event in events if event["type"] == kind]
-
-
-def _set_visibility(page: Page, state: str) -> None:
-    # Headless Chromium never hides a page by itself; this overrides the state and fires the event.
-    page.evaluate(
-        """(state) => {
-          Object.defineProperty(document, 'visibilityState', { value: state, configurable: true })
-          document.dispatchEvent(new Event('visibilitychange'))
-        }""",
-        state,
-    )
-
-
 def _consent(page: Page, given: bool) -> int:
-    """Signals consent through the pixel's API; returns the page's clock at that moment."""
-    return int(page.evaluate("(given) => { oie('consent', given); return Date.now() }", given))
+    """Signals consent through the pixel's API; returns the page's clock just before it (the
+    pageview acceptance sends is stamped within the same millisecond or after)."""
+    return int(page.evaluate("(given) => { const at = Date.now(); oie('consent', given); return at }", given))
 
 
 def _scroll_to_top(page: Page) -> None:

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import Capture
+from tests.browser.events import READY, TOKEN
+from tests.browser.events import of as _of
+from tests.browser.events import set_visibility as _set_visibility
+from tests.browser.events import types as _types
 
 pytestmark = pytest.mark.browser
 
-TOKEN = "tokVid123456.ab3f9k2q.1767225600.AbC-_9sig"
 EMAIL = "ada@example.com"
-READY = "typeof window.oie === 'function' && !window.oie.q"
-
-
-def _types(events: list[dict[str, Any]]) -> list[str]:
-    return [event["type"] for event in events]
-
-
-def _of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [event for event in events if event["type"] == kind]
-
-
-def _set_visibility(page: Page, state: str) -> None:
-    # Headless Chromium never hides a page by itself (no window manager), so this one
-    # step overrides the state and fires the real event; everything else is real input.
-    page.evaluate(
-        """(state) => {
-          Object.defineProperty(document, 'visibilityState', { value: state, configurable: true })
-          document.dispatchEvent(new Event('visibilitychange'))
-        }""",
-        state,
-    )
 
 
 def test_a_visit_sends_every_event_with_one_identity(page: Page, server: tuple[str, Capture], video_url: str) -> None:
