@@ -93,3 +93,21 @@ def identity_row(
         "email_sha256": hashlib.sha256(email.encode()).hexdigest() if email else None,
         "created_at": created_at or datetime(2026, 2, 1, tzinfo=UTC),
     }
+
+
+def create_acme(tenants: Any, **overrides: Any) -> Tenant:
+    """The Acme tenant through the real create command, with a reply domain (campaign tests)."""
+    from oie.tenants.service import create_tenant
+
+    fields: dict[str, Any] = {
+        "tenant_id": "acme",
+        "name": "Acme",
+        "redirect_domains": ("acme.com",),
+        "default_landing_url": "https://www.acme.com/",
+        "reply_domain": "reply.acme.com",
+    }
+    fields.update(overrides)
+    create_tenant(tenants, fields, allow_local_secret=True)
+    tenant = tenants.get(fields["tenant_id"])
+    assert tenant is not None
+    return tenant

@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from oie.campaigns.models import SenderIdentity
 from oie.campaigns.planner import TemplatePlanner
 from oie.links.csv_import import parse_leads
-from oie.tenants.service import create_tenant
 from tests.bench.stack import bench_stack
 from tests.bench.stats import summary_ms
+from tests.factories import create_acme
 from tests.fakes import RecordingQueue
 from tests.unit.campaigns.factories import make_plan
 
@@ -53,17 +53,7 @@ def _round(port: int, tasks: list) -> dict[str, object]:
 
 def run() -> dict[str, object]:
     with bench_stack(tasks=RecordingQueue()) as (app, port):
-        create_tenant(
-            app.tenants,
-            {
-                "tenant_id": "acme",
-                "name": "Acme",
-                "redirect_domains": ("acme.com",),
-                "default_landing_url": "https://www.acme.com/",
-                "reply_domain": "reply.acme.com",
-            },
-            allow_local_secret=True,
-        )
+        create_acme(app.tenants)
         rows = ["email,first_name,company\n", *(f"p{n}@lead{n % 40}.example,P{n},Co{n}\n" for n in range(CONTACTS))]
         app.importer.run("acme", "Q1", "https://www.acme.com/demo", parse_leads(rows), "https://links.acme.com")
         for n in range(SENDERS):

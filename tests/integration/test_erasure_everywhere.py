@@ -23,9 +23,8 @@ from oie.devstack.gateway import build_gateway
 from oie.links.csv_import import parse_leads
 from oie.outcomes.auth import Actor
 from oie.outcomes.models import OutcomeIn
-from oie.tenants.service import create_tenant
 from oie.webhooks.signer import LocalSigner
-from tests.factories import csv_text
+from tests.factories import create_acme, csv_text
 from tests.fakes import RecordingQueue
 from tests.integration.inbound_auth import inbound_post
 from tests.unit.campaigns.factories import make_plan
@@ -85,18 +84,7 @@ def firestore_documents(client: Any) -> dict[str, str]:
 def person_everywhere(app):
     signer = LocalSigner.generate()
     app.tasks = RecordingQueue()
-    create_tenant(
-        app.tenants,
-        {
-            "tenant_id": "acme",
-            "name": "Acme",
-            "redirect_domains": ("acme.com",),
-            "default_landing_url": "https://www.acme.com/",
-            "reply_domain": "reply.acme.com",
-            "sendgrid_webhook_public_key": signer.public_key_b64,
-        },
-        allow_local_secret=True,
-    )
+    create_acme(app.tenants, sendgrid_webhook_public_key=signer.public_key_b64)
     rows = csv_text(f"{ADA},Augusta,Lovelace,Engines,", f"{BOB},Bob,Builder,Builders,")
     ada, bob = app.importer.run(
         "acme", "Q1", "https://www.acme.com/demo", parse_leads(rows), "https://links.acme.com"

@@ -14,9 +14,9 @@ from werkzeug.test import Client
 
 from oie.devstack.gateway import build_gateway
 from oie.errors import InputError
-from oie.tenants.service import create_tenant
 from oie.webhooks.inbound_auth import new_credential
 from oie.webhooks.inbound_form import InboundForm, parse_form
+from tests.factories import create_acme
 from tests.fakes import RecordingQueue
 
 FIELDS = ("from", "to", "subject", "text", "html", "headers", "envelope", "spam_score", "charsets", "attachments")
@@ -83,17 +83,7 @@ def test_any_form_is_parsed_or_refused_with_input_error(form: dict[str, str]) ->
 @pytest.fixture
 def inbound(app: Any) -> tuple[Client, dict[str, str]]:
     app.tasks = RecordingQueue()
-    create_tenant(
-        app.tenants,
-        {
-            "tenant_id": "acme",
-            "name": "Acme",
-            "redirect_domains": ("acme.com",),
-            "default_landing_url": "https://www.acme.com/",
-            "reply_domain": "reply.acme.com",
-        },
-        allow_local_secret=True,
-    )
+    create_acme(app.tenants)
     credentials, stored = new_credential("acme")
     tenant = app.tenants.get("acme")
     app.tenants.put(tenant.model_copy(update={"inbound_parse_credential": stored}))

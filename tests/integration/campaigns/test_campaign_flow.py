@@ -15,8 +15,7 @@ from oie.campaigns.planner import TemplatePlanner
 from oie.devstack.gateway import build_gateway
 from oie.links.csv_import import parse_leads
 from oie.suppressions.models import Suppression
-from oie.tenants.service import create_tenant
-from tests.factories import csv_text
+from tests.factories import create_acme, csv_text
 from tests.fakes import RecordingQueue
 from tests.unit.campaigns.factories import PLAN, make_plan
 
@@ -27,17 +26,7 @@ SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", from_name="S
 @pytest.fixture
 def seeded(app):
     app.tasks = RecordingQueue()
-    create_tenant(
-        app.tenants,
-        {
-            "tenant_id": "acme",
-            "name": "Acme",
-            "redirect_domains": ("acme.com",),
-            "default_landing_url": "https://www.acme.com/",
-            "reply_domain": "reply.acme.com",
-        },
-        allow_local_secret=True,
-    )
+    create_acme(app.tenants)
     app.importer.run(
         "acme",
         "Q1",
