@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     from flask import Request, Response
 
 
+@functions_framework.errorhandler(404)
+def not_routed(error: Exception) -> Response:
+    """A path functions-framework's router cannot match (a control character in it) gets the
+    same JSON error envelope as every other refusal, not Flask's HTML page."""
+    from oie.errors import NotFound
+    from oie.http import error_response
+
+    return error_response(NotFound("no such path", field="path"))
+
+
 @functions_framework.http
 def go(request: Request) -> Response:
     """Resolve a tracking id, record the click, redirect to the landing page."""

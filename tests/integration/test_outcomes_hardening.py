@@ -189,6 +189,10 @@ def test_bodies_of_the_wrong_shape_or_encoding_are_a_400(world, data):
         {"intent_type": "lone \ud800"},
         {"metadata": {"__name__": 1}},
         {"metadata": {"n": 2**70}},
+        {"metadata": {"": {}}},  # found by Schemathesis: Firestore refuses an empty map key
+        {"metadata": {"ok": {"": 1}}},
+        {"metadata": {"rows": [[1, 2]]}},  # found by Schemathesis: Firestore refuses arrays of arrays
+        {"metadata": {"rows": [{"inner": [[1]]}]}},
     ],
     ids=lambda v: repr(v)[:30],
 )
@@ -203,6 +207,18 @@ def test_odd_attributes_are_a_400_naming_the_field(world, attributes):
     )
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"]["field"] == next(iter(attributes))
+
+
+def test_an_update_with_no_attribute_is_a_400_not_an_empty_write(world):
+    # Found by Schemathesis: Firestore refuses an update with no field ("Cannot update with an empty document").
+    client, leads, keys = world
+    response = client.patch(
+        f"/outcomes/t/acme/leads/{leads['acme']['Ada']}",
+        data="{}",
+        headers={"Authorization": f"Bearer {keys['writer']}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "body"
 
 
 def test_in_a_bulk_request_every_odd_item_has_its_result_and_the_good_ones_are_recorded(app, world):

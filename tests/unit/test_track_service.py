@@ -170,6 +170,9 @@ GOOD = event(1)
         (event(2, "custom", name="x", **{f"k{n}": n for n in range(200)}), "events[1].props"),
         (event(2, "custom", name="x", **{"k" * 500: 1}), "events[1].props"),
         ({**event(2), "url": "https://www.acme.com/\ud800"}, "events[1].url"),
+        ({**event(2), "url": "http://a]b/pricing"}, "events[1].url"),  # found by Schemathesis: urlsplit refuses it
+        ({**event(2), "url": "https://www.acme.com:99999/"}, "events[1].url"),
+        (event(2, "click", href="http://[::1/x"), "events[1].props.href"),
         (event(2, title="half a pair \udc00"), "events[1].props.title"),
         (event(2, "custom", name="x", s="\ud83d"), "events[1].props.s"),
     ],

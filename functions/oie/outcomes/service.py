@@ -223,6 +223,8 @@ def clean_attributes(raw: dict[str, Any]) -> dict[str, Any]:
         if problem:
             raise InputError(f"metadata: {problem}", field="metadata")
         out["metadata"] = raw["metadata"]
+    if not out:
+        raise InputError(f"send at least one of {', '.join(ATTRIBUTE_NAMES)}", field="body")
     return out
 
 
@@ -249,11 +251,24 @@ def metadata_problem(value: Any) -> str | None:
         return "an object"
     if found := json_input.problem(value, METADATA_BOUNDS):
         return f"{found.path}: {found.message}" if found.path else found.message
-    if any(key.startswith("__") for key in _keys(value)):
+    keys = _keys(value)
+    if any(key.startswith("__") for key in keys):
         return "keys may not start with __ (Firestore reserves them)"
+    if any(key == "" for key in keys):
+        return "keys may not be empty (Firestore refuses empty map keys)"
+    if _has_nested_list(value):
+        return "a list may not hold a list (Firestore refuses arrays of arrays)"
     if len(json.dumps(value)) > MAX_METADATA_CHARS:
         return f"at most {MAX_METADATA_CHARS} characters as JSON"
     return None
+
+
+def _has_nested_list(value: Any, in_list: bool = False) -> bool:
+    if isinstance(value, list):
+        return in_list or any(_has_nested_list(child, True) for child in value)
+    if isinstance(value, dict):
+        return any(_has_nested_list(child) for child in value.values())
+    return False
 
 
 def _keys(value: Any) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from oie.identity.tokens import VISITOR_ID
@@ -25,7 +26,17 @@ MAX_CUSTOM_PROPS_BYTES = 4096
 
 Text = Annotated[str, Field(max_length=1000)]
 Short = Annotated[str, Field(max_length=200)]
-Url = Annotated[str, Field(max_length=2048)]
+def _parseable(value: str) -> str:
+    # urlsplit refuses some hosts outright ("http://a]b/": an unclosed IPv6 literal) and
+    # .port raises on a bad port: refused here, per event, instead of failing the batch later.
+    try:
+        urlsplit(value).port  # noqa: B018 - evaluated for its ValueError
+    except ValueError as exc:
+        raise ValueError(f"not a URL: {exc}") from None
+    return value
+
+
+Url = Annotated[str, Field(max_length=2048), AfterValidator(_parseable)]
 
 
 class _Props(BaseModel):

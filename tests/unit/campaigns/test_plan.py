@@ -91,6 +91,14 @@ def test_timers_need_after_and_events_cannot_be_delayed():
     assert "wait node" in refusal(data).message
 
 
+def test_a_timer_written_with_within_is_refused_with_the_spelling_it_takes():
+    # A timer fires `after` a delay; `within` bounds when an event counts. The README once mixed them.
+    data = plan_dict()
+    data["nodes"][0]["transitions"][1] = {"on": "no_open", "within": "P3D", "to": "bump"}
+    problems = dict(refusal(data).problems)
+    assert "takes `after`, not `within`" in problems["nodes[0].transitions[1].within"]
+
+
 def test_sms_fits_the_model_but_is_not_sent_yet():
     data = plan_dict()
     data["nodes"][0]["channel"] = "sms"
