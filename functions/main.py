@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from flask import Request, Response
 
 
-@functions_framework.errorhandler(404)
+@functions_framework.errorhandler(404)  # type: ignore[misc]  # functions-framework ships no types for it
 def not_routed(error: Exception) -> Response:
     """A path functions-framework's router cannot match (a control character in it) gets the
     same JSON error envelope as every other refusal, not Flask's HTML page."""

@@ -26,6 +26,8 @@ MAX_CUSTOM_PROPS_BYTES = 4096
 
 Text = Annotated[str, Field(max_length=1000)]
 Short = Annotated[str, Field(max_length=200)]
+
+
 def _parseable(value: str) -> str:
     # urlsplit refuses some hosts outright ("http://a]b/": an unclosed IPv6 literal) and
     # .port raises on a bad port: refused here, per event, instead of failing the batch later.
