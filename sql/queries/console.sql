@@ -276,3 +276,54 @@ where tenant_id = @tenant_id and lead_id = @lead_id
 group by campaign_id
 order by added_at desc, campaign_id
 limit @limit_rows;
+
+-- name: console_level_counts
+-- params: tenant_id STRING
+-- One row per intent level the tenant's leads are at now (the page's distribution chart):
+-- the tenant's cluster of lead_profiles, one row per lead.
+select
+  level,
+  count(*) as leads
+from lead_profiles
+where tenant_id = @tenant_id
+group by level
+order by level;
+
+-- name: console_hot_per_day
+-- params: tenant_id STRING, from_day DATE, to_day DATE
+-- One row per day from @from_day to @to_day on which leads rose to hot or burning (the
+-- page's per-day chart): the partitions of those days only.
+with rises as (
+  select
+    date(changed_at) as day,
+    lead_id
+  from lead_level_changes
+  where
+    tenant_id = @tenant_id
+    and date(changed_at) >= @from_day
+    and date(changed_at) <= @to_day
+    and to_level in ('hot', 'burning')
+),
+
+final as (
+  select
+    day,
+    count(distinct lead_id) as leads
+  from rises
+  group by day
+)
+
+select * from final
+order by day;
+
+-- name: console_campaign_ids
+-- params: tenant_id STRING, limit_rows INT64
+-- The tenant's campaigns, newest first (the campaign filter's choices).
+select
+  campaign_id,
+  max(created_at) as added_at
+from identity_map
+where tenant_id = @tenant_id
+group by campaign_id
+order by added_at desc, campaign_id
+limit @limit_rows;

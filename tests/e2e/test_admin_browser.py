@@ -118,6 +118,7 @@ def test_a_lead_opens_from_the_search_box_by_email_or_company(admin) -> None:
     page.goto(f"{base}/outcomes/t/demo/admin/")
     page.fill("#search input[name=q]", "@")
     page.click("#search button")
+    page.wait_for_selector("#found")  # the results page, not the page the click left
     assert len(page.query_selector_all("#found tr")) == 1 + len(leads)
     shot(page, "7-search")
 

@@ -240,7 +240,8 @@ class ConsoleService:
         pending = state.pending
         return CampaignRow(
             campaign_id=state.campaign_id,
-            status=state.status,
+            # The contact's own pause shows as its status (a campaign or tenant pause is on the Campaigns page).
+            status="paused" if state.paused and state.status == "active" else state.status,
             current_node=state.current_node,
             nodes=tuple(self.campaigns.plan_nodes(tenant_id, state.plan_version)),
             node_entered_at=state.node_entered_at,

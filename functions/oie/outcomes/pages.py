@@ -20,6 +20,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
 from oie import doc_ids
+from oie.campaigns import pages as campaign_pages
+from oie.configuration import pages as settings_pages
+from oie.console import pages as console_pages
 from oie.errors import (
     BackendUnavailable,
     Conflict,
@@ -48,7 +51,8 @@ PAGES = Map(
     [
         Rule("/t/<tenant>/admin/login", methods=["GET", "POST"], endpoint="login"),
         Rule("/t/<tenant>/admin/logout", methods=["POST"], endpoint="logout"),
-        Rule("/t/<tenant>/admin/", methods=["GET"], endpoint="dashboard"),
+        *(rule.empty() for rule in console_pages.RULES),  # the hot-leads landing page and its quick action
+        Rule("/t/<tenant>/admin/dashboard", methods=["GET"], endpoint="dashboard"),
         Rule("/t/<tenant>/admin/leads", methods=["GET"], endpoint="search"),
         Rule("/t/<tenant>/admin/leads/<lead>", methods=["GET", "POST"], endpoint="lead"),
         Rule("/t/<tenant>/admin/bulk", methods=["GET", "POST"], endpoint="bulk"),
@@ -56,6 +60,10 @@ PAGES = Map(
         Rule("/t/<tenant>/admin/win-rates.csv", methods=["GET"], endpoint="win_rates_csv"),
         Rule("/t/<tenant>/admin/missing", methods=["GET", "POST"], endpoint="missing"),
         Rule("/t/<tenant>/admin/nudges/<nudge>/dismiss", methods=["POST"], endpoint="dismiss"),
+        Rule("/t/<tenant>/admin/campaigns", methods=["GET"], endpoint="campaigns"),
+        Rule("/t/<tenant>/admin/campaigns/control", methods=["POST"], endpoint="campaigns_control"),
+        Rule("/t/<tenant>/admin/settings", methods=["GET"], endpoint="settings_index"),
+        Rule("/t/<tenant>/admin/settings/<section>", methods=["GET", "POST"], endpoint="settings"),
     ],
     strict_slashes=False,
 )
@@ -66,6 +74,8 @@ POST_SCOPE: dict[str, Scope | None] = {
     "bulk": "outcomes:write",
     "missing": "outcomes:write",
     "dismiss": "outcomes:write",
+    "console.control": "outcomes:write",  # as in the API: any key that may write pauses one lead
+    "campaigns_control": "outcomes:write",  # as in the API: a member (an SDR) pauses, resumes and stops
 }
 
 
@@ -254,7 +264,14 @@ def _lead(page: Page, args: dict[str, str]) -> Response:
     config = page.app.outcome_store.config(page.tenant)
     status = 409 if result.get("blocked") else 400 if result.get("error") else 200
     return page.render(
-        "lead.html", status=status, lead=lead, history=history, types=list(config.types), result=result, form=form
+        "lead.html",
+        status=status,
+        lead=lead,
+        history=history,
+        types=list(config.types),
+        result=result,
+        form=form,
+        **console_pages.timeline_context(page, args["lead"]),  # the whole story and the score chart
     )
 
 
@@ -389,4 +406,10 @@ VIEWS = {
     "win_rates_csv": _win_rates_csv,
     "missing": _missing,
     "dismiss": _dismiss,
+    "console.hot_leads": console_pages.hot_leads,
+    "console.control": console_pages.control,
+    "campaigns": campaign_pages.campaigns,
+    "campaigns_control": campaign_pages.control,
+    "settings_index": settings_pages.index,
+    "settings": settings_pages.section,
 }
