@@ -29,10 +29,17 @@ def cli(stack, data: Path, *args: str) -> str:
     return result.stdout
 
 
+def demo_campaign_emails(data: Path) -> list[Path]:
+    """The demo campaign's emails, oldest first (the seeded history's campaign sends its own)."""
+    files = sorted((data / "outbox").glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    args = [email.message_from_bytes(f.read_bytes(), policy=policy.default)["X-OIE-Custom-Args"] for f in files]
+    return [f for f, a in zip(files, args, strict=True) if '"campaign_id": "demo-outreach"' in str(a)]
+
+
 def outbox(data: Path, count: int) -> list[Path]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        files = sorted((data / "outbox").glob("*.eml"), key=lambda p: p.stat().st_mtime)
+        files = demo_campaign_emails(data)
         if len(files) >= count:
             return files
         time.sleep(0.3)
@@ -40,7 +47,8 @@ def outbox(data: Path, count: int) -> list[Path]:
 
 
 def status(stack, data: Path) -> list[tuple[str, str, int]]:
-    rows = [line.split() for line in cli(stack, data, "campaigns", "status", "--tenant", "demo").splitlines()]
+    out = cli(stack, data, "campaigns", "status", "--tenant", "demo", "--campaign", "demo-outreach")
+    rows = [line.split() for line in out.splitlines()]
     return sorted((r[1], r[2], int(r[3])) for r in rows if len(r) == 4)
 
 
@@ -71,7 +79,7 @@ def test_the_demo_campaign_reacts_to_signed_events_and_unsubscribes(stack_factor
         )
     outbox(data, 5)  # the click moved that contact to the hot follow-up, sent once
     time.sleep(1.5)
-    assert len(list((data / "outbox").glob("*.eml"))) == 5
+    assert len(demo_campaign_emails(data)) == 5
 
     url = str(leaving["List-Unsubscribe"]).strip("<>")
     with urllib.request.urlopen(urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST")) as done:

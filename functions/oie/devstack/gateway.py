@@ -199,8 +199,10 @@ def root_app(index_html: Callable[[], str]) -> WSGIApp:
         path = request.path
         if path == "/":
             return _page("Outbound Intent Engine — local", index_html())
-        if path in ("/demo", "/demo/", *(f"/demo/{page}" for page in DEMO_PAGES)):
+        if path in ("/demo", "/demo/"):
             return Response(_asset("demo.html"), mimetype="text/html")
+        if (name := path.removeprefix("/demo/")) in DEMO_PAGES:  # each a page of its own
+            return Response(_asset(f"demo-{name}.html"), mimetype="text/html")
         if path == "/_dev/clicks":
             return _clicks_page(request.args.get("tenant", "demo"))
         if path == "/_dev/alert-inbox" and request.method == "POST":

@@ -15,9 +15,10 @@ from types import FrameType
 from werkzeug.serving import make_server
 
 from oie import wiring
-from oie.campaigns.demo import seed_demo_campaign
 from oie.devstack import state
 from oie.devstack.demo import DemoSeed, demo_admin_key, seed_demo, write_links_csv
+from oie.devstack.demo_campaign import seed_demo_campaign
+from oie.devstack.demo_history import seed_history
 from oie.devstack.emulator import FirestoreEmulator, MissingTool, check_tools, free_port
 from oie.devstack.gateway import build_gateway
 from oie.devstack.scheduler import SchedulerLoop
@@ -128,9 +129,12 @@ def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | Non
         admin_key = demo_admin_key(app, data_dir / "admin-key.txt")
         # The demo's webhook events are signed locally: trust that key before anything runs,
         # since the functions cache tenant settings for a minute.
-        trust_for_tenant(app.tenants, "demo", LocalSigner.load_or_create(data_dir))
+        signer = LocalSigner.load_or_create(data_dir)
+        trust_for_tenant(app.tenants, "demo", signer)
         app.tasks  # noqa: B018 - starts the local task dispatcher (before the demo campaign's first sends)
         seed_demo_campaign(app, base)
+        print("seeding a week of demo history (once) …", flush=True)
+        seed_history(app, base, signer)
         server = make_server(
             "127.0.0.1", port, build_gateway(lambda: _index(seed, base, data_dir, port)), threaded=True
         )

@@ -192,8 +192,8 @@ def test_broken_tasks_are_acknowledged_and_uncommitted_steps_retried(seeded, gat
 
 
 def test_the_demo_campaign_seeds_a_plan_and_sender_and_its_first_sends_reach_the_outbox(app, gateway):
-    from oie.campaigns.demo import seed_demo_campaign
     from oie.devstack.demo import seed_demo
+    from oie.devstack.demo_campaign import seed_demo_campaign
 
     app.tasks = RecordingQueue()
     seed = seed_demo(app, "http://127.0.0.1:8080")

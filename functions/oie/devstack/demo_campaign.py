@@ -1,4 +1,4 @@
-"""The demo campaign of the local stack: a reactive plan and a sender for tenant `demo`."""
+"""The demo campaign of the local stack (moved from oie.campaigns): a reactive plan and a sender for tenant `demo`."""
 
 from __future__ import annotations
 

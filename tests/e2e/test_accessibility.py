@@ -1,0 +1,143 @@
+"""axe-core on every console page, as an admin and as a member, at 1280 and 390 px wide.
+
+The pages are found from the page router (oie.outcomes.pages.PAGES), so a page added there
+is checked without touching this file. No serious or critical violation is allowed.
+Screenshots of each page are saved under test-artifacts/console/.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from oie.console.models import HotLeadsQuery
+from oie.devstack.demo_campaign import seed_demo_campaign
+from oie.devstack.demo_history import seed_history
+from oie.outcomes.auth import create_key
+from oie.outcomes.pages import PAGES
+from oie.webhooks.signer import LocalSigner, trust_for_tenant
+from tests.e2e.accessibility import describe, violations
+from tests.fakes import RecordingQueue
+
+pytestmark = [pytest.mark.browser, pytest.mark.firestore]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+WIDTHS = (1280, 390)
+# Pages that are not HTML to look at, or need a POST.
+NOT_PAGES = {"login", "logout", "win_rates_csv", "dismiss"}
+# More than one view of the same route: the tabs and states worth checking.
+VARIANTS: dict[str, dict[str, str]] = {
+    "win_rates": {"source": "?by=source", "geo": "?by=geo", "intent": "?by=intent_level"},
+    "search": {"results": "?q=example", "empty": "?q=nobody-has-this"},
+}
+
+
+def console_pages(values: Mapping[str, str | Sequence[str]]) -> dict[str, str]:
+    """Every GET page of the router as name → path, its arguments filled from `values` (each choice of a list)."""
+    pages: dict[str, str] = {}
+    missing: dict[str, set[str]] = {}
+    for rule in PAGES.iter_rules():
+        endpoint = str(rule.endpoint)
+        if endpoint in NOT_PAGES or "GET" not in (rule.methods or ()):
+            continue
+        if unknown := set(rule.arguments) - set(values):
+            missing[endpoint] = unknown
+            continue
+        choices = [[v] if isinstance(v, str) else list(v) for v in (values[a] for a in sorted(rule.arguments))]
+        for combination in itertools.product(*choices):
+            args = dict(zip(sorted(rule.arguments), combination, strict=True))
+            _, path = rule.build(args)  # type: ignore[misc]
+            label = "-".join([endpoint, *(v for a, v in args.items() if not isinstance(values[a], str))])
+            for variant, query in VARIANTS.get(endpoint, {"": ""}).items():
+                pages[f"{label}-{variant}".rstrip("-")] = path + query
+    assert not missing, f"give test_accessibility values for these pages' arguments: {missing}"
+    return pages
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def login(page: Page, base: str, key: str) -> None:
+    page.goto(f"{base}/outcomes/t/demo/admin/login")
+    page.fill("input[name=key]", key)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/**")
+
+
+@pytest.fixture
+def console(live: tuple[str, Any, Any], tmp_path: Path) -> Iterator[tuple[str, Any, dict[str, str | Sequence[str]]]]:
+    """The demo as `make run` seeds it (a week of history), and the values for every page argument."""
+    from oie.configuration.pages import VIEWS as SETTINGS_SECTIONS
+
+    base, app, seed = live
+    app.tasks = RecordingQueue()  # the seed delivers the first sends itself; nothing leaves the process
+    signer = LocalSigner.load_or_create(tmp_path)
+    trust_for_tenant(app.tenants, "demo", signer)
+    seed_demo_campaign(app, base)
+    seed_history(app, base, signer)
+    hot = app.console_service.hot_leads("demo", HotLeadsQuery())
+    values: dict[str, str | Sequence[str]] = {
+        "tenant": "demo",
+        "lead": hot.leads[0].lead_id,
+        "campaign": seed.campaign_id,
+        "section": sorted(SETTINGS_SECTIONS),
+    }
+    yield base, app, values
+
+
+@pytest.mark.parametrize("role", ["admin", "member"])
+def test_every_console_page_has_no_serious_or_critical_violation(console, browser: Browser, role: str) -> None:
+    base, app, values = console
+    key = create_key(app.api_keys, "demo", [], f"A {role}", datetime.now(UTC), role=role)  # type: ignore[arg-type]
+    pages = console_pages(values)
+    found: dict[str, str] = {}
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(f"{base}/outcomes/t/demo/admin/login")
+            if bad := violations(page):
+                found[f"login@{width}"] = describe(bad)
+            shot(page, f"{role}-{width}-login")
+            login(page, base, key)
+            for name, path in pages.items():
+                response = page.goto(f"{base}/outcomes{path}")
+                assert response is not None and response.status < 500, (name, response and response.status)
+                shot(page, f"{role}-{width}-{name}")
+                if bad := violations(page):
+                    found[f"{name}@{width}"] = describe(bad)
+        finally:
+            context.close()
+    assert found == {}, "\n".join(f"{k}:\n{v}" for k, v in found.items())
+
+
+def test_the_unavailable_page_has_no_serious_or_critical_violation(console, browser: Browser, tmp_path: Path) -> None:
+    base, app, _values = console
+    key = create_key(app.api_keys, "demo", [], "A member", datetime.now(UTC), role="member")
+    found: dict[str, str] = {}
+    path = app.warehouse.path
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        login(page, base, key)
+        app.warehouse.close()
+        app.warehouse.path = tmp_path / "gone"
+        (tmp_path / "gone").mkdir(exist_ok=True)  # a directory: DuckDB cannot open it
+        try:
+            response = page.goto(f"{base}/outcomes/t/demo/admin/win-rates")
+            assert response is not None and response.status == 503
+            shot(page, f"member-{width}-unavailable")
+            if bad := violations(page):
+                found[f"unavailable@{width}"] = describe(bad)
+        finally:
+            app.warehouse.close()
+            app.warehouse.path = path
+            context.close()
+    assert found == {}, "\n".join(f"{k}:\n{v}" for k, v in found.items())
