@@ -70,7 +70,8 @@ def test_a_second_stack_runs_on_its_own_ports_and_data_and_commands_find_it(newc
 
         status = newcomer.oie("campaigns", "status", "--tenant", "demo", "--json")
         assert status.code == 0, status.stderr
-        assert {row["campaign"] for row in json.loads(status.stdout)} == {"demo-outreach"}
+        # The demo's two campaigns: the reactive one and the seeded pipeline (devstack/demo_history.py).
+        assert {row["campaign"] for row in json.loads(status.stdout)} == {"demo-outreach", "demo-pipeline"}
         message = wait_for(lambda: next((f.stem for f in (data / "outbox").glob("*.eml")), None), 30, "email", process)
         sent = newcomer.oie("webhooks", "send-demo-events", "--event", "open", "--message", message, "--json")
         assert sent.code == 0, sent.stderr
