@@ -246,39 +246,3 @@ class FirestoreAlertMarkers:
             for d in docs
             if int((d.to_dict() or {}).get("attempts", 0)) < self.MAX_ATTEMPTS
         ]
-
-
-class FirestorePeople:
-    """Everything Firestore holds about one lead: lead, profile, links, campaigns, messages."""
-
-    def __init__(self, client: firestore.Client) -> None:
-        self._client = client
-
-    def _message_refs(self, tenant: Any, campaign_ids: list[str]) -> list[Any]:
-        query = tenant.collection("outbound_messages").where(
-            filter=FieldFilter("contact_campaign_id", "in", campaign_ids)
-        )
-        return [d.reference for d in _guard(lambda: list(query.stream(timeout=30)))]
-
-    def forget(self, tenant_id: str, lead_id: str) -> int:
-        tenant = self._client.collection("tenants").document(tenant_id)
-        links = (
-            self._client.collection("links")
-            .where(filter=FieldFilter("tenant_id", "==", tenant_id))
-            .where(filter=FieldFilter("lead_id", "==", lead_id))
-        )
-        refs = [d.reference for d in _guard(lambda: list(links.stream(timeout=30)))]
-        refs += [tenant.collection("leads").document(lead_id), tenant.collection("profiles").document(lead_id)]
-        # The person's campaigns and the messages sent to them (their address is in each).
-        campaigns = tenant.collection("contact_campaigns").where(filter=FieldFilter("contact.lead_id", "==", lead_id))
-        campaign_ids = [d.id for d in _guard(lambda: list(campaigns.stream(timeout=30)))]
-        refs += [tenant.collection("contact_campaigns").document(c) for c in campaign_ids]
-        for start in range(0, len(campaign_ids), 30):
-            refs += self._message_refs(tenant, campaign_ids[start : start + 30])
-        snaps = _guard(lambda: list(self._client.get_all(refs, timeout=30)))
-        existing = [snap.reference for snap in snaps if snap.exists]
-        batch = self._client.batch()
-        for ref in existing:
-            batch.delete(ref)
-        _guard(batch.commit)
-        return len(existing)
