@@ -11,6 +11,10 @@
 - Events that can move a plan reach `campaign_step` as Cloud Tasks on queue
   WEBHOOK_EVENTS with payload {"kind": "event", "event": EngineEvent JSON}; due steps
   arrive on CAMPAIGN_STEPS with {"kind": "step", ...} (the engine's own format).
+- What the contact does beyond email (a page visit, a form, a return visit, a level
+  crossing from the score job, an outcome from sales) reaches `campaign_step` on queue
+  INTENT_SIGNALS as {"kind": "signal", "signal": IntentSignal JSON}, one task per signal
+  named by its key, so a second delivery is refused by Cloud Tasks or dropped by the state.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CUSTOM_ARGS = ("tenant_id", "contact_campaign_id", "campaign_id", "node_id", "oie_message_id")
+CUSTOM_ARGS = ("tenant_id", "contact_campaign_id", "campaign_id", "node_id", "oie_message_id", "variant_id")
 
 EngineEventType = Literal["delivered", "open", "click", "reply", "bounce", "unsubscribe", "spam_report"]
 
@@ -41,3 +45,32 @@ class EngineEvent(BaseModel):
     type: EngineEventType
     occurred_at: datetime
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+SignalType = Literal["page_visit", "intent_level", "form_submit", "return_visit", "outcome"]
+
+
+class IntentSignal(BaseModel):
+    """Something a lead did (or sales recorded) that a plan may wait for, for every campaign of that lead.
+
+    Exactly one of `lead_id` and `tracking_id` says who; the consumer resolves a tracking id
+    to its lead. `signal_key` is stable for one real-world happening (an event id, a level
+    change id, an outcome id), so a second delivery changes nothing. Signals may arrive in
+    any order: `occurred_at` decides whether one counts for the node the contact is on.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signal_key: str = Field(min_length=8, max_length=200)
+    tenant_id: str = Field(min_length=1, max_length=64)
+    type: SignalType
+    occurred_at: datetime
+    lead_id: str | None = Field(default=None, max_length=200)
+    tracking_id: str | None = Field(default=None, max_length=64)
+    # page_visit: the page's URL and the class the tenant's page rules give it (pricing, case_study, product).
+    url: str | None = Field(default=None, max_length=2048)
+    page_class: str | None = Field(default=None, max_length=64)
+    # intent_level: the level reached; outcome: the outcome type and its stage.
+    level: Literal["cold", "warm", "hot", "burning"] | None = None
+    outcome: str | None = Field(default=None, max_length=64)
+    stage: str | None = Field(default=None, max_length=32)

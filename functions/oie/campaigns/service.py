@@ -26,6 +26,7 @@ from oie.campaigns.models import (
     ContactCampaign,
     Controls,
     ScheduledAction,
+    SenderIdentity,
     TransitionRecord,
     contact_campaign_id,
 )
@@ -156,34 +157,50 @@ class CampaignService:
         if not senders:
             raise InputError(f"tenant {tenant_id!r} has no sender identity to send from", field="sender")
         report = StartReport()
-        now = self.clock.now()
         for contact in self.contacts.contacts(tenant_id, campaign_id) if contacts is None else contacts:
             plan = planner.plan_for(tenant_id, campaign_id, contact)
-            validate_plan(plan)
-            version = self._store_plan(tenant_id, plan, report)
-            ccid = contact_campaign_id(campaign_id, contact.lead_id)
-            sender = senders[int.from_bytes(ccid.encode()[-4:], "big") % len(senders)]  # a stable mailbox each
-            state = ContactCampaign(
-                tenant_id=tenant_id,
-                contact_campaign_id=ccid,
-                campaign_id=campaign_id,
-                contact=contact,
-                sender_id=sender.sender_id,
-                plan_version=version,
-                created_at=now,
-                updated_at=now,
-            )
-            decision = engine.start(plan, state, now)
-            action = self._action_for(decision.state)
-            if self.states.create(decision.state, action):
-                if action is not None:
-                    self._enqueue(action)
-                self._record(decision)
-                report.started += 1
-            else:
-                report.already_running += 1
+            started = self.start_contact(tenant_id, campaign_id, contact, plan, senders, report)
+            report.started += started
+            report.already_running += not started
             progress(1)
         return report
+
+    def start_contact(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        contact: Contact,
+        plan: Plan,
+        senders: Sequence[SenderIdentity],
+        report: StartReport | None = None,
+    ) -> bool:
+        """Start one contact on its own plan; False (nothing written) when it already runs.
+
+        The planner-agnostic half of a start: a language-model plan task calls it once the plan is ready.
+        """
+        validate_plan(plan)
+        version = self._store_plan(tenant_id, plan, report or StartReport())
+        now = self.clock.now()
+        ccid = contact_campaign_id(campaign_id, contact.lead_id)
+        sender = senders[int.from_bytes(ccid.encode()[-4:], "big") % len(senders)]  # a stable mailbox each
+        state = ContactCampaign(
+            tenant_id=tenant_id,
+            contact_campaign_id=ccid,
+            campaign_id=campaign_id,
+            contact=contact,
+            sender_id=sender.sender_id,
+            plan_version=version,
+            created_at=now,
+            updated_at=now,
+        )
+        decision = engine.start(plan, state, now)
+        action = self._action_for(decision.state)
+        if not self.states.create(decision.state, action):
+            return False
+        if action is not None:
+            self._enqueue(action)
+        self._record(decision)
+        return True
 
     def _store_plan(self, tenant_id: str, plan: Plan, report: StartReport) -> str:
         version = plan.content_hash()
