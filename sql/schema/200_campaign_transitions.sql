@@ -19,3 +19,6 @@ create table if not exists campaign_transitions (
 )
 partition by date(occurred_at)
 cluster by tenant_id, campaign_id;
+
+-- The A/B/n variant a "sent" row's message used (null for nodes without variants).
+alter table campaign_transitions add column if not exists variant_id string;

@@ -1,9 +1,10 @@
 """What the campaign engine and the webhooks function agree on.
 
 - Every sent message carries SendGrid custom args CUSTOM_ARGS (SendGrid returns them as
-  top-level fields of each event), so events map back to a contact campaign.
+  top-level fields of each event), so events map back to a contact campaign. Their values
+  are strings: `variant_id` is present only when the node has A/B/n variants.
 - Firestore `tenants/{t}/outbound_messages/{message_id}` (written by the engine before
-  the provider call): contact_campaign_id, node_id, channel, to_email, status
+  the provider call): contact_campaign_id, node_id, variant_id (null without variants), channel, to_email, status
   (queued | sent | failed | canceled), provider_message_id, reply_token,
   rfc_message_id (the Message-ID header), dedup_key, created_at, sent_at.
   The webhooks function finds a reply's message by reply_token (Reply-To

@@ -15,6 +15,10 @@ Rules worth knowing:
   concern the contact, whichever message they came from.
 - Unsubscribes and spam reports always end the campaign; bounces follow a `bounce`
   transition or end it; replies follow a `reply` transition or end it (`stopOnReply`).
+- Intent signals (page visits, level crossings, forms, return visits, outcomes) count for
+  the current node only if they happened at or after its send (a wait node: its entry) and
+  within `within`, so a late, out-of-order delivery never moves a plan. An outcome past the
+  top of the funnel ends the campaign ("closed") unless the node routes that outcome.
 - Pause / stop (rules in control.py): a step due while paused is held, keeping its key;
   a resume re-arms it under a new key, so the held step's task, delivered again, is stale.
 """
@@ -22,10 +26,11 @@ Rules worth knowing:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from oie.campaigns.contracts import IntentSignal
 from oie.campaigns.control import RUN, Verdict
 from oie.campaigns.models import (
     MAX_VISITS,
@@ -38,7 +43,11 @@ from oie.campaigns.models import (
     step_key,
 )
 from oie.campaigns.plan import TIMERS, Plan, SendNode, StopNode, Transition, WaitNode
+from oie.campaigns.signals_engine import Signal, ends_campaign, matches, stage_of
 from oie.campaigns.timing import add_duration, parse_duration, zone
+
+# A window is open up to and including its last instant; the settling step runs just after it.
+WINDOW_GRACE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,14 @@ class _Change:
     def set(self, **updates: Any) -> None:
         self.state = self.state.model_copy(update=updates)
 
-    def record(self, to_node: str | None, trigger: str, reason: str, event_key: str | None = None) -> None:
+    def record(
+        self,
+        to_node: str | None,
+        trigger: str,
+        reason: str,
+        event_key: str | None = None,
+        variant_id: str | None = None,
+    ) -> None:
         s = self.state
         self.records.append(
             TransitionRecord(
@@ -112,6 +128,7 @@ class _Change:
                 reason=reason,
                 event_key=event_key,
                 status_after=s.status,
+                variant_id=variant_id,
                 occurred_at=self.now,
                 recorded_at=self.now,
             )
@@ -204,6 +221,26 @@ class _Change:
         self.set(pending=None)
         if not self.awaits_events():
             self.end("completed", "idle", f"nothing left to wait for on {s.current_node!r}")
+            return
+        closes = self.windows_close()
+        if closes is not None:
+            # Every event this node waits for has a window: wake when the last one shuts, to settle.
+            self.pending("timer", s.current_node, closes + WINDOW_GRACE, reason="event windows close")
+
+    def windows_close(self) -> datetime | None:
+        """When the last `within` window of the current node shuts; None if any event waits forever."""
+        node = self.plan.node(self.state.current_node)
+        if isinstance(node, StopNode):
+            return None
+        base = self.state.node_sent_at or self.state.node_entered_at or self.now
+        ends: list[datetime] = []
+        for transition in node.transitions:
+            if transition.on in TIMERS:
+                continue
+            if transition.within is None:
+                return None
+            ends.append(add_duration(base, parse_duration(transition.within), self.tz))
+        return max(ends) if ends else None
 
     def awaits_events(self) -> bool:
         node = self.plan.node(self.state.current_node)
@@ -221,6 +258,14 @@ class _Change:
             return True
         base = self.state.node_sent_at or self.state.node_entered_at or at
         return at <= add_duration(base, parse_duration(transition.within), self.tz)
+
+    def counts(self, transition: Transition, at: datetime) -> bool:
+        """A signal counts from the node's send (a wait node: from entering it) until `within` ends."""
+        node = self.plan.node(self.state.current_node)
+        base = self.state.node_sent_at if isinstance(node, SendNode) else self.state.node_entered_at
+        if base is None or at < base:
+            return False
+        return transition.within is None or at <= add_duration(base, parse_duration(transition.within), self.tz)
 
     def decision(self, outcome: str, send: SendOrder | None = None) -> Decision:
         return Decision(self.state, True, outcome, send, tuple(self.records))
@@ -268,15 +313,21 @@ def on_due(plan: Plan, state: ContactCampaign, key: str, now: datetime, control:
 
 
 def on_sent(
-    plan: Plan, state: ContactCampaign, key: str, message_id: str, sent_at: datetime, now: datetime
+    plan: Plan,
+    state: ContactCampaign,
+    key: str,
+    message_id: str,
+    sent_at: datetime,
+    now: datetime,
+    variant_id: str | None = None,
 ) -> Decision:
-    """The send step's message went out: remember it and start the node's timers."""
+    """The send step's message went out (as `variant_id` of the node's variants, if it has any)."""
     change = _Change(plan, state, now)
     change.set(last_message_id=message_id, last_sent_at=sent_at, sends=state.sends + 1)
     if state.pending is None or state.pending.key != key:
         return change.decision("sent_superseded")
     change.set(node_sent_at=sent_at, node_message_id=message_id, pending=None)
-    change.record(state.current_node, "sent", f"message {message_id} sent")
+    change.record(state.current_node, "sent", f"message {message_id} sent", variant_id=variant_id)
     node = plan.node(state.current_node)
     if isinstance(node, SendNode) and not node.transitions:
         change.end("completed", "sent", f"last step {node.id!r} sent")
@@ -356,6 +407,33 @@ def on_event(plan: Plan, state: ContactCampaign, event: Happening, now: datetime
     if event.type == "reply" and plan.stop_on_reply:
         change.end("replied", "reply", f"reply to message {event.message_id}", event.event_key)
         return change.decision("replied")
+    return change.decision("recorded")
+
+
+def on_signal(plan: Plan, state: ContactCampaign, intent: Signal | IntentSignal, now: datetime) -> Decision:
+    """Something the lead did beyond email, or an outcome sales recorded; duplicates change nothing.
+
+    The first of the current node's transitions that matches and counts is followed; else an
+    outcome past the top of the funnel closes the campaign, whenever it happened.
+    """
+    signal = Signal.of(intent) if isinstance(intent, IntentSignal) else intent
+    if signal.key in state.recent_events:
+        return _unchanged(state, "duplicate")
+    change = _Change(plan, state, now)
+    change.set(recent_events=(*state.recent_events, signal.key)[-RECENT_EVENTS:])
+    if state.status != "active":
+        return change.decision("recorded")
+    node = plan.node(state.current_node)
+    transitions = () if isinstance(node, StopNode) else node.transitions
+    at = signal.occurred_at
+    transition = next((t for t in transitions if matches(t, signal) and change.counts(t, at)), None)
+    if transition is not None:
+        change.enter(transition.to, signal.type, signal.describe(), signal.key)
+        return change.decision("moved")
+    if ends_campaign(signal):
+        reason = f"outcome {signal.outcome} ({stage_of(signal)}) recorded"
+        change.end("closed", "outcome", reason, signal.key)
+        return change.decision("closed")
     return change.decision("recorded")
 
 

@@ -8,8 +8,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# "closed": sales recorded an outcome past the top of the funnel (appointment, won, lost, invalid).
 Status = Literal[
-    "active", "completed", "replied", "bounced", "unsubscribed", "complained", "suppressed", "failed", "stopped"
+    "active",
+    "completed",
+    "replied",
+    "bounced",
+    "unsubscribed",
+    "complained",
+    "suppressed",
+    "failed",
+    "stopped",
+    "closed",
 ]
 StepKind = Literal["send", "wait", "timer"]
 # "held": the step came due while its contact was paused; resume schedules it again.
@@ -145,6 +155,8 @@ class TransitionRecord(BaseModel):
     reason: str
     event_key: str | None = None
     status_after: str
+    # The A/B/n variant a "sent" row's message used; None for nodes without variants and other rows.
+    variant_id: str | None = None
     occurred_at: datetime
     recorded_at: datetime
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from oie.campaigns import templating
+from oie.campaigns.contracts import SignalType
 from oie.campaigns.timing import Duration, QuietHours, parse_clock, parse_duration, zone
 from oie.errors import InputError
 
@@ -24,6 +25,21 @@ EventType = Literal["delivered", "open", "click", "reply", "bounce", "unsubscrib
 TimerType = Literal["no_open", "no_click", "timeout"]
 EVENTS: tuple[str, ...] = ("delivered", "open", "click", "reply", "bounce", "unsubscribe", "spam_report")
 TIMERS: tuple[str, ...] = ("no_open", "no_click", "timeout")
+# What the contact does beyond email (contracts.IntentSignal): counted like events, never delayed.
+SIGNALS: tuple[str, ...] = get_args(SignalType)
+PageClass = Literal["pricing", "case_study", "product"]  # as oie.configuration.models.PageClass
+LevelFilter = Literal["warm", "hot", "burning"]
+OutcomeFilter = Literal["appointment_set", "closed_won", "closed_lost", "invalid"]
+# A glob on the URL path: RFC 3986 path characters, `*` the only wildcard (matched without regex).
+URL_PATTERN = r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,199}$"
+# Which filter each signal takes (camelCase as written in plans); no other event takes one.
+FILTERS: dict[str, str] = {"page": "page", "url_pattern": "urlPattern", "level": "level", "outcome": "outcome"}
+FILTERS_OF: dict[str, tuple[str, ...]] = {
+    "page_visit": ("page", "url_pattern"),
+    "intent_level": ("level",),
+    "outcome": ("outcome",),
+}
+VARIANT_ID = r"^[A-Za-z0-9_-]{1,32}$"
 # Sample contact the templates must render with at validation time.
 SAMPLE = dict.fromkeys(templating.PLACEHOLDERS, "x")
 
@@ -48,17 +64,44 @@ class SmsTemplate(_Model):
 
 
 class Transition(_Model):
-    on: EventType | TimerType
+    on: EventType | TimerType | SignalType
     to: str = Field(pattern=NODE_ID)
     within: str | None = Field(default=None, description="ISO 8601 duration: an event counts only this soon")
     after: str | None = Field(default=None, description="ISO 8601 duration after the send (no_open/no_click/timeout)")
+    page: PageClass | None = Field(default=None, description="page_visit: the class the tenant's page rules give")
+    url_pattern: str | None = Field(
+        default=None,
+        pattern=URL_PATTERN,
+        description="page_visit: a glob on the URL path, `*` any run of characters (/pricing*, /blog/*/fintech)",
+    )
+    level: LevelFilter | None = Field(default=None, description="intent_level: reaches at least this level")
+    outcome: OutcomeFilter | None = Field(default=None, description="outcome: the outcome sales recorded")
+
+    def filters(self) -> tuple[str | None, ...]:
+        return (self.page, self.url_pattern.lower() if self.url_pattern else None, self.level, self.outcome)
+
+
+class Variant(_Model):
+    id: str = Field(pattern=VARIANT_ID)
+    weight: int = Field(default=1, ge=1, le=100, description="share of contacts, relative to the other variants")
+    template: EmailTemplate | SmsTemplate
+
+
+class Experiment(_Model):
+    metric: Literal["reply", "click", "hot"] = Field(description="what makes a variant better")
+    auto_winner: bool = Field(default=False, description="send the winner to everyone once it is significant")
+    confidence: float = Field(default=0.95, ge=0.8, le=0.999)
+    min_per_variant: int = Field(default=100, ge=10, description="sends each variant needs before a verdict")
 
 
 class SendNode(_Model):
     id: str = Field(pattern=NODE_ID)
     type: Literal["send"]
     channel: Literal["email", "sms"] = "email"
-    template: EmailTemplate | SmsTemplate
+    # Exactly one of `template` and `variants` (A/B/n, one per contact: oie.campaigns.variants).
+    template: EmailTemplate | SmsTemplate | None = None
+    variants: tuple[Variant, ...] | None = Field(default=None, min_length=2, max_length=10)
+    experiment: Experiment | None = None
     transitions: tuple[Transition, ...] = ()
 
 
@@ -98,8 +141,22 @@ class Plan(_Model):
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON: the same plan always has the same version id."""
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        data = _without_unset_additions(self.model_dump(mode="json", by_alias=True))
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Fields added after plans were first stored: left out of the hash while unset, so a plan
+# written before them keeps its version id.
+_ADDITIONS = frozenset({"variants", "experiment", "page", "urlPattern", "level", "outcome"})
+
+
+def _without_unset_additions(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_unset_additions(v) for k, v in value.items() if not (k in _ADDITIONS and v is None)}
+    if isinstance(value, list):
+        return [_without_unset_additions(v) for v in value]
+    return value
 
 
 class PlanInvalid(InputError):
@@ -142,18 +199,16 @@ def _check_duration(problems: list[tuple[str, str]], field: str, text: str | Non
         return None
 
 
-def _check_template(problems: list[tuple[str, str]], where: str, node: SendNode) -> None:
-    template = node.template
-    if node.channel == "sms":
-        problems.append((f"{where}.channel", f"node {node.id!r}: sms sending is not available yet"))
-    elif not isinstance(template, EmailTemplate):
-        problems.append((f"{where}.template", f"node {node.id!r}: an email needs a subject and a text"))
+def _check_template(
+    problems: list[tuple[str, str]], where: str, node: SendNode, template: EmailTemplate | SmsTemplate
+) -> None:
+    if not isinstance(template, EmailTemplate):
+        if node.channel == "email":
+            problems.append((f"{where}.template", f"node {node.id!r}: an email needs a subject and a text"))
         return
-    parts = {"text": template.text}
-    if isinstance(template, EmailTemplate):
-        parts["subject"] = template.subject
-        if template.html is not None:
-            parts["html"] = template.html
+    parts = {"text": template.text, "subject": template.subject}
+    if template.html is not None:
+        parts["html"] = template.html
     for part, text in parts.items():
         try:
             templating.render(text, SAMPLE, escape=part == "html")
@@ -161,13 +216,50 @@ def _check_template(problems: list[tuple[str, str]], where: str, node: SendNode)
             problems.append((f"{where}.template.{part}", f"node {node.id!r}: {exc}"))
 
 
+def _check_send(problems: list[tuple[str, str]], where: str, node: SendNode) -> None:
+    """One template or 2 to 10 variants (each template checked the same way); an experiment needs variants."""
+    if node.channel == "sms":
+        problems.append((f"{where}.channel", f"node {node.id!r}: sms sending is not available yet"))
+    if (node.template is None) == (node.variants is None):
+        field = "variants" if node.template is not None else "template"
+        problems.append((f"{where}.{field}", f"node {node.id!r}: a send node has either `template` or `variants`"))
+    if node.template is not None:
+        _check_template(problems, where, node, node.template)
+    ids: set[str] = set()
+    for v_index, variant in enumerate(node.variants or ()):
+        if variant.id in ids:
+            problems.append((f"{where}.variants[{v_index}].id", f"node {node.id!r}: variant {variant.id!r} twice"))
+        ids.add(variant.id)
+        _check_template(problems, f"{where}.variants[{v_index}]", node, variant.template)
+    if node.experiment is not None and node.variants is None:
+        problems.append((f"{where}.experiment", f"node {node.id!r}: an experiment needs `variants`"))
+
+
+def _check_filters(problems: list[tuple[str, str]], field: str, node_id: str, transition: Transition) -> None:
+    """page / urlPattern only on page_visit (exactly one), level on intent_level, outcome on outcome."""
+    on, takes = transition.on, FILTERS_OF.get(transition.on, ())
+    for name, alias in FILTERS.items():
+        if getattr(transition, name) is not None and name not in takes:
+            owner = next(event for event, names in FILTERS_OF.items() if name in names)
+            problems.append((f"{field}.{alias}", f"node {node_id!r}: `{alias}` filters {owner}, not {on}"))
+    if on == "page_visit" and (transition.page is None) == (transition.url_pattern is None):
+        problems.append((f"{field}.page", f"node {node_id!r}: page_visit needs exactly one of `page` and `urlPattern`"))
+    for name in ("level", "outcome"):
+        if takes == (name,) and getattr(transition, name) is None:
+            problems.append((f"{field}.{name}", f"node {node_id!r}: {on} needs `{name}`"))
+
+
 def _check_transitions(problems: list[tuple[str, str]], where: str, node: SendNode | WaitNode) -> None:
-    seen: set[str] = set()
+    seen: set[tuple[str | None, ...]] = set()
     for t_index, transition in enumerate(node.transitions):
         field = f"{where}.transitions[{t_index}]"
-        if transition.on in seen:
-            problems.append((f"{field}.on", f"node {node.id!r}: a second transition on {transition.on!r}"))
-        seen.add(transition.on)
+        # Two transitions on one event only with different filters; the first that matches is taken.
+        key = (transition.on, *transition.filters())
+        if key in seen:
+            same = " with the same filter" if any(transition.filters()) else ""
+            problems.append((f"{field}.on", f"node {node.id!r}: a second transition on {transition.on!r}{same}"))
+        seen.add(key)
+        _check_filters(problems, field, node.id, transition)
         _check_duration(problems, f"{field}.within", transition.within)
         _check_duration(problems, f"{field}.after", transition.after)
         if transition.on in TIMERS:
@@ -211,7 +303,7 @@ def validate_plan(plan: Plan) -> None:
     for n, node in enumerate(plan.nodes):
         where = f"nodes[{n}]"
         if isinstance(node, SendNode):
-            _check_template(problems, where, node)
+            _check_send(problems, where, node)
         if isinstance(node, WaitNode):
             duration = _check_duration(problems, f"{where}.duration", node.duration)
             edges[node.id].append(node.next)

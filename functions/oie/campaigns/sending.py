@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from oie.campaigns import templating
 from oie.campaigns.models import ContactCampaign, SenderIdentity
-from oie.campaigns.plan import EmailTemplate, SendNode
+from oie.campaigns.plan import EmailTemplate, SendNode, SmsTemplate
 from oie.campaigns.ports import OutboundMessages
 from oie.errors import BackendUnavailable, InputError
 from oie.go.redirect import is_allowed_url
@@ -83,9 +83,14 @@ def compose(
     links: Links,
     *,
     message_id_header: bool,
+    template: EmailTemplate | SmsTemplate | None = None,
+    variant_id: str | None = None,
 ) -> OutboundEmail:
-    """The email for one send step: rendered, links tracked, unsubscribe visible and one-click."""
-    template = node.template
+    """The email for one send step: rendered, links tracked, unsubscribe visible and one-click.
+
+    `template` is the contact's variant (oie.campaigns.variants.assign), else the node's own.
+    """
+    template = template or node.template
     if not isinstance(template, EmailTemplate):
         raise InputError(f"node {node.id!r} has no email template", field="template")
     contact = state.contact
@@ -141,12 +146,14 @@ def compose(
         html=body,
         text=text,
         headers=headers,
+        # SendGrid takes only string values: variant_id is left out for a node without variants.
         custom_args={
             "tenant_id": state.tenant_id,
             "contact_campaign_id": state.contact_campaign_id,
             "campaign_id": state.campaign_id,
             "node_id": node.id,
             "oie_message_id": message_id,
+            **({"variant_id": variant_id} if variant_id else {}),
         },
         ip_pool=sender.ip_pool,
     )
@@ -184,6 +191,7 @@ def deliver(
     dedup: str,
     rfc_id: str,
     now: datetime,
+    variant_id: str | None = None,
 ) -> SendResult:
     """Claim the message, call the provider, record the outcome; at most one send per de-dup key."""
     doc: dict[str, Any] = {
@@ -193,6 +201,7 @@ def deliver(
         "campaign_id": state.campaign_id,
         "lead_id": state.contact.lead_id,
         "node_id": node_id,
+        "variant_id": variant_id,
         "channel": state.channel,
         "to_email": email.to_email,
         "status": "queued",

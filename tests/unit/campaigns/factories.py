@@ -82,3 +82,58 @@ def make_state(plan: Plan, now: datetime = T0, **overrides: Any) -> ContactCampa
     }
     fields.update(overrides)
     return ContactCampaign.model_validate(fields)
+
+
+# After the intro: a pricing visit within 7 days, a fintech case study, becoming hot or an outcome
+# each lead somewhere else; the pricing follow-up is an A/B test.
+INTENT_PLAN: dict[str, Any] = {
+    "version": "1.0",
+    "timezone": "America/Los_Angeles",
+    "quietHours": {"start": "21:00", "end": "07:30"},
+    "startNodeId": "intro",
+    "nodes": [
+        {
+            "id": "intro",
+            "type": "send",
+            "template": {"subject": "Hi {{first_name|there}}", "text": "Hello {{first_name}}"},
+            "transitions": [
+                {"on": "page_visit", "page": "pricing", "within": "P7D", "to": "pricing_followup"},
+                {"on": "page_visit", "urlPattern": "/blog/*/fintech", "to": "case_followup"},
+                {"on": "intent_level", "level": "hot", "to": "hot_followup"},
+                {"on": "outcome", "outcome": "closed_lost", "to": "nurture"},
+                {"on": "timeout", "after": "P10D", "to": "done"},
+            ],
+        },
+        {
+            "id": "pricing_followup",
+            "type": "send",
+            "variants": [
+                {"id": "A", "weight": 3, "template": {"subject": "Plans for {{company}}", "text": "A {{first_name}}"}},
+                {"id": "B", "template": {"subject": "Pricing questions?", "text": "B {{first_name}}"}},
+            ],
+            "experiment": {"metric": "reply", "autoWinner": True},
+            "transitions": [{"on": "timeout", "after": "P5D", "to": "done"}],
+        },
+        {"id": "case_followup", "type": "send", "template": {"subject": "Fintech", "text": "A case study"}},
+        {"id": "hot_followup", "type": "send", "template": {"subject": "Call?", "text": "Shall we talk?"}},
+        {
+            "id": "nurture",
+            "type": "wait",
+            "duration": "P30D",
+            "next": "done",
+            "transitions": [
+                {"on": "return_visit", "within": "P30D", "to": "hot_followup"},
+                {"on": "form_submit", "to": "hot_followup"},
+            ],
+        },
+        {"id": "done", "type": "stop"},
+    ],
+}
+
+
+def intent_plan_dict() -> dict[str, Any]:
+    return copy.deepcopy(INTENT_PLAN)
+
+
+def make_intent_plan() -> Plan:
+    return parse_plan(intent_plan_dict())
