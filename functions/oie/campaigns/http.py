@@ -1,4 +1,4 @@
-"""`campaign_step`: Cloud Tasks deliver due steps and engine events here.
+"""`campaign_step`: Cloud Tasks deliver due steps, engine events and intent signals here.
 
 2xx acknowledges (done, duplicate, superseded, or too broken to ever succeed: logged);
 503 asks Cloud Tasks to retry a transient fault.
@@ -13,7 +13,7 @@ from flask import Request, Response
 from pydantic import ValidationError
 
 from oie import deadlines
-from oie.campaigns.contracts import EngineEvent
+from oie.campaigns.contracts import EngineEvent, IntentSignal
 from oie.campaigns.service import StepPayload
 from oie.errors import BackendUnavailable, OieError
 from oie.http import error_response, json_response
@@ -35,6 +35,8 @@ def handle(request: Request) -> Response:
             outcome = service.run_step(StepPayload.model_validate(body))
         elif kind == "event":
             outcome = service.apply_event(EngineEvent.model_validate(body.get("event")))
+        elif kind == "signal":
+            outcome = container().signal_service.apply(IntentSignal.model_validate(body.get("signal")))
         else:
             log.error("campaign task acknowledged unread: unknown kind", extra={"task": task, "kind": str(kind)})
             return json_response({"outcome": "ignored", "reason": "unknown kind"})

@@ -10,16 +10,20 @@ from typing import Any
 from pydantic import ValidationError
 
 from oie import json_input
-from oie.errors import InputError, NotFound, OieError, status_for
+from oie.campaigns.signal_tasks import outcome_signal, signal_task
+from oie.errors import BackendUnavailable, InputError, NotFound, OieError, status_for
 from oie.json_input import is_clean_text
+from oie.logs import get_logger
 from oie.outcomes import rules
 from oie.outcomes.auth import Actor
 from oie.outcomes.models import TIERS, TIMELINE_BUCKETS, LeadState, Outcome, OutcomeIn
 from oie.outcomes.ports import OutcomeStore
-from oie.ports import Clock, ProfileStore, Warehouse
+from oie.ports import Clock, ProfileStore, TaskQueue, Warehouse
 
 MAX_BULK = 500
 STALE_AFTER = timedelta(days=7)
+HANDOFF_DELAYED = "campaigns see this outcome within 15 minutes (the campaign_signals job retries the hand-off)"
+log = get_logger(__name__)
 
 
 @dataclass
@@ -48,6 +52,8 @@ class OutcomesService:
     warehouse: Warehouse
     profiles: ProfileStore
     clock: Clock
+    # Outcomes handed to the lead's campaigns as intent signals (stop rules, outcome transitions).
+    tasks: TaskQueue | None = None
 
     def record(self, tenant_id: str, item: OutcomeIn, actor: Actor) -> Recorded:
         """Validate against the lead's history and store, once per outcome id."""
@@ -86,9 +92,30 @@ class OutcomesService:
             return outcome, rules.next_state(state, fixed.outcome_type, stage, occurred_at)
 
         outcome, created = self.store.record(tenant_id, item.lead_id, outcome_id, build)
+        handed_over = self._hand_over(outcome)
         # After the document commit; a retry after a failure here re-inserts the same id.
         self.warehouse.insert_rows("lead_outcomes", [warehouse_row(outcome)], id_field="outcome_id")
-        return Recorded(outcome, created, warnings if created else list(outcome.metadata.get("warnings", [])))
+        found = warnings if created else list(outcome.metadata.get("warnings", []))
+        return Recorded(outcome, created, found if handed_over else [*found, HANDOFF_DELAYED])
+
+    def _hand_over(self, outcome: Outcome) -> bool:
+        """Enqueue the outcome's signal (a retry re-enqueues under the same name); False when the queue is down.
+
+        A lost hand-off is repaired by the campaign_signals job, which sweeps recent lead_outcomes rows.
+        """
+        if self.tasks is None:
+            return True
+        try:
+            o = outcome
+            signal = outcome_signal(
+                o.tenant_id, o.lead_id, o.outcome_id, o.outcome_type, o.outcome_stage, o.occurred_at
+            )
+            self.tasks.enqueue(signal_task(signal))
+        except BackendUnavailable as exc:
+            extra = {"outcome_id": outcome.outcome_id, "error": exc.message}
+            log.warning("outcome signal not enqueued; the campaign_signals job will", extra=extra)
+            return False
+        return True
 
     def record_many(self, tenant_id: str, items: list[Any], actor: Actor) -> list[dict[str, Any]]:
         """Each item on its own: one bad item never loses the others. A result per item, in order."""
