@@ -76,4 +76,45 @@ final as (
 )
 
 select * from final
-order by last_day desc, sent desc, campaign_id
+order by last_day desc, sent desc, campaign_id;
+
+-- name: console_variant_funnels
+-- params: tenant_id STRING, limit_rows INT64
+-- One row per variant of the tenant's A/B/n send nodes (variant_metrics: distinct contacts per
+-- step) with the node's latest decision (experiment_decisions: metric, confidence, winner).
+-- Bounded: the most recently sent @limit_rows variants.
+with variants as (
+  select
+    v.campaign_id,
+    v.node_id,
+    v.variant_id,
+    v.sent,
+    v.delivered,
+    v.opened,
+    v.clicked,
+    v.replied,
+    v.became_hot,
+    v.last_sent_at
+  from variant_metrics as v
+  where v.tenant_id = @tenant_id
+  order by v.last_sent_at desc, v.campaign_id, v.node_id, v.variant_id
+  limit @limit_rows
+),
+
+final as (
+  select
+    v.*,
+    d.metric,
+    d.confidence,
+    d.min_per_variant,
+    d.auto_winner,
+    d.status,
+    d.winner_variant_id,
+    d.decided_at
+  from variants as v
+  left join experiment_decisions as d
+    on d.tenant_id = @tenant_id and d.campaign_id = v.campaign_id and d.node_id = v.node_id
+)
+
+select * from final
+order by campaign_id, node_id, variant_id;

@@ -35,3 +35,6 @@ create table if not exists message_events (
 partition by date(occurred_at)
 cluster by tenant_id, contact_campaign_id
 options (partition_expiration_days = 730);
+
+-- The A/B/n variant of the message's send node (SendGrid custom arg variant_id); null without variants.
+alter table message_events add column if not exists variant_id string;

@@ -1,6 +1,7 @@
 """The console's Campaigns page: each campaign's funnel, its contacts' states, and pause / resume / stop.
 
-The funnel is read from the message_metrics rollups (`console_campaign_funnels`); the states from
+The funnel is read from the message_metrics rollups (`console_campaign_funnels`), each A/B/n step's
+variants from variant_metrics (`console_variant_funnels`, oie.campaigns.variant_view); the states from
 Firestore, bounded. Controls go through the same ControlService as the API and the CLI: a member
 may pause and resume, a stop asks for confirmation first, and a change after a stop is a 409 page.
 """
@@ -16,6 +17,7 @@ from flask import Response
 from pydantic import ValidationError
 
 from oie import doc_ids
+from oie.campaigns import variant_view
 from oie.campaigns.control import ControlRequest, ControlResult
 from oie.campaigns.models import ContactCampaign
 from oie.console.charts import funnel
@@ -123,6 +125,11 @@ def _render(page: Page, result: dict[str, Any], status: int) -> Response:
     ids = [str(r["campaign_id"]) for r in rows]
     ids += sorted({c.campaign_id for c in contacts} - set(ids))
     funnels = {str(r["campaign_id"]): r for r in rows}
+    tests = variant_view.node_tests(
+        app.warehouse.query(
+            "console_variant_funnels", {"tenant_id": tenant, "limit_rows": variant_view.MAX_VARIANT_ROWS}
+        )
+    )
     shown = []
     for campaign_id in ids[:MAX_CAMPAIGNS]:
         row = funnels.get(campaign_id, {})
@@ -133,6 +140,7 @@ def _render(page: Page, result: dict[str, Any], status: int) -> Response:
                 "control": states.control(tenant, campaign_id),
                 "steps": steps,
                 "chart": funnel(steps, f"Funnel of {campaign_id}", "No messages sent in the last 90 days."),
+                "tests": tests.get(campaign_id, []),
             }
         )
     counts = Counter(state_of(c) for c in contacts)
@@ -157,4 +165,5 @@ def _render(page: Page, result: dict[str, Any], status: int) -> Response:
         page_number=number,
         pages=pages,
         days=FUNNEL_DAYS,
+        variant_steps=variant_view.STEP_LABELS,
     )

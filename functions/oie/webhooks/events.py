@@ -335,6 +335,7 @@ class EventWebhooks:
             "campaign_id": event.campaign_id,
             "node_id": event.node_id,
             "oie_message_id": event.oie_message_id,
+            "variant_id": event.variant_id,
             "is_machine_open": item.is_machine_open,
             "is_scanner_click": bool(item.scanner_reasons),
             "scanner_reasons": list(item.scanner_reasons),

@@ -104,6 +104,7 @@ class SendGridEvent(BaseModel):
     campaign_id: str | None = None
     node_id: str | None = None
     oie_message_id: str | None = None
+    variant_id: str | None = None  # the A/B/n variant of the message's send node
 
     @field_validator(
         "sg_event_id", "sg_message_id", "url", "reason", "type", "status", "useragent", "ip", "tenant_id",
@@ -114,7 +115,7 @@ class SendGridEvent(BaseModel):
         # Descriptive text is evidence: cleaned and cut, never a reason to lose a bounce.
         return _text(value, TEXT_LIMITS.get(info.field_name or "", 256))
 
-    @field_validator("contact_campaign_id", "campaign_id", "node_id", "oie_message_id", mode="before")
+    @field_validator("contact_campaign_id", "campaign_id", "node_id", "oie_message_id", "variant_id", mode="before")
     @classmethod
     def _as_engine_id(cls, value: Any) -> str | None:
         return _engine_id(value)
