@@ -59,8 +59,10 @@ using (
       count(distinct if(event_type in ('bounce', 'dropped'), dedup_key, null)) as bounced,
       count(distinct if(event_type in ('unsubscribe', 'group_unsubscribe'), dedup_key, null)) as unsubscribed,
       count(distinct if(event_type = 'spamreport', dedup_key, null)) as spam_reports,
-      countif(source = 'sendgrid') as events_received,
-      count(distinct if(source = 'sendgrid', dedup_key, null)) as unique_events
+      -- Smartlead and Instantly report replies as events; SendGrid's come from inbound_messages.
+      count(distinct if(event_type = 'reply', dedup_key, null)) as replied_events,
+      countif(source in ('sendgrid', 'smartlead', 'instantly')) as events_received,
+      count(distinct if(source in ('sendgrid', 'smartlead', 'instantly'), dedup_key, null)) as unique_events
     from events
     group by tenant_id, contact_campaign_id, hour_start
   ),
@@ -90,7 +92,7 @@ using (
       coalesce(e.machine_opens, 0) as machine_opens,
       coalesce(e.clicked, 0) as clicked,
       coalesce(e.scanner_clicks, 0) as scanner_clicks,
-      coalesce(r.replied, 0) as replied,
+      coalesce(r.replied, 0) + coalesce(e.replied_events, 0) as replied,
       coalesce(r.auto_replies, 0) as auto_replies,
       coalesce(e.bounced, 0) as bounced,
       coalesce(e.unsubscribed, 0) as unsubscribed,

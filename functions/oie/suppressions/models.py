@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["email", "sms"]
 Reason = Literal["unsubscribe", "group_unsubscribe", "bounce", "dropped", "spam_report", "manual", "invalid", "erasure"]
-Source = Literal["link", "one_click", "sendgrid_webhook", "manual", "import", "erasure"]
+Source = Literal[
+    "link", "one_click", "sendgrid_webhook", "smartlead_webhook", "instantly_webhook", "manual", "import", "erasure"
+]
 
 
 def address_key(channel: Channel, address: str) -> str:

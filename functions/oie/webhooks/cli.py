@@ -19,7 +19,7 @@ DEMO_EVENTS = ("delivered", "open", "click", "bounce", "reply", "machine-open")
 
 @click.group(cls=OieGroup)
 def webhooks() -> None:
-    """SendGrid webhooks: the local signer and demo events."""
+    """SendGrid, Smartlead and Instantly webhooks: credentials, the local signer and demo events."""
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -80,6 +80,37 @@ def inbound_credential(tenant_id: str, base: str) -> None:
         {"tenant_id": tenant_id, "url": url},
         summary="Paste the url as the Destination URL of the tenant's SendGrid Inbound Parse host. It is shown "
         "once: only a hash is stored, and the previous credential no longer works.",
+    )
+
+
+@webhooks.command("sequencer-secret")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--sequencer", type=click.Choice(["smartlead", "instantly"]), required=True)
+@click.option("--base", default="", help="Public base URL of the functions (default: OIE_FUNCTIONS_BASE_URL).")
+@json_option
+def sequencer_secret(tenant_id: str, sequencer: str, base: str) -> None:
+    """Create (or replace) the tenant's webhook secret for Smartlead or Instantly; print it, once."""
+    from oie.cli.context import app as connect
+    from oie.errors import NotFound
+    from oie.webhooks.sequencers.auth import SECRET_HEADER, new_secret, webhook_url
+    from oie.webhooks.sequencers.models import SEQUENCERS
+
+    app = connect()
+    if app.tenants.get(tenant_id) is None:
+        raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
+    kind = next(s for s in SEQUENCERS if s == sequencer)
+    secret, stored = new_secret(tenant_id, kind)
+    app.sequencer_secrets.put(tenant_id, kind, stored, app.clock.now())
+    base_url = base or str(app.settings.functions_base_url)
+    url = webhook_url(base_url, kind, tenant_id, secret if kind == "smartlead" else None)
+    how = (
+        "Paste the url as the Smartlead webhook URL (the secret is its password)."
+        if kind == "smartlead"
+        else f"Create the Instantly webhook with this url and the header {SECRET_HEADER}: <secret>."
+    )
+    emit(
+        {"tenant_id": tenant_id, "sequencer": kind, "url": url, "header": SECRET_HEADER, "secret": secret},
+        summary=f"{how} It is shown once: only a hash is stored, and the previous secret no longer works.",
     )
 
 

@@ -1,8 +1,10 @@
-"""The `webhooks` function: one entry point, three routes.
+"""The `webhooks` function: one entry point, five routes.
 
 - `POST /webhooks/sendgrid/{tenant_id}`: SendGrid's signed Event Webhook
 - `POST /webhooks/inbound/{tenant_id}`: SendGrid Inbound Parse (multipart form, the tenant's basic auth)
 - `GET|POST /webhooks/unsubscribe?t=…`: the unsubscribe page and RFC 8058 one-click
+- `POST /webhooks/smartlead/{tenant_id}`, `POST /webhooks/instantly/{tenant_id}`: their email events
+  (oie.webhooks.sequencers)
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from oie.tenants.models import TENANT_ID
 from oie.webhooks import pages
 from oie.webhooks.events import MAX_BODY_BYTES
 from oie.webhooks.inbound_auth import BasicCredentials
+from oie.webhooks.sequencers import http as sequencer_http
+from oie.webhooks.sequencers.models import SEQUENCERS
 from oie.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from oie.wiring import container
 
@@ -33,6 +37,8 @@ def handle(request: Request) -> Response:
             return _only_post(request) or _events(request, parts[1])
         if len(parts) == 2 and parts[0] == "inbound":
             return _only_post(request) or _inbound(request, parts[1])
+        if len(parts) == 2 and parts[0] in SEQUENCERS:
+            return _only_post(request) or sequencer_http.handle(request, parts[0], parts[1])
         if parts == ["unsubscribe"]:
             return _unsubscribe(request)
         raise NotFound(f"no webhook at {request.path}", field="path")
