@@ -1,19 +1,19 @@
-"""Sending limits as rules over counters, and the pure arithmetic of taking one send.
+"""Sending limits as rules over windowed counters, and the pure arithmetic of taking one send.
 
 Four kinds, all checked before a send (all-or-nothing), each turning into a later step
 when exhausted: per tenant, per sender mailbox, per recipient domain, and an IP warm-up
-schedule (daily caps ramping per dedicated IP pool). Buckets refill continuously; warm-up
-caps are calendar-day windows (UTC). A hot bucket is split into shards (each a Firestore
-document holding its share), because one document takes about one write a second.
+schedule (daily caps ramping per dedicated IP pool). Each rule counts sends in fixed UTC
+windows of its period (an hour, a day); a send takes one by an atomic increment, never a
+read-modify-write transaction, so concurrent sends never abort each other. A hot rule is
+split into shards (each a Firestore document holding its share of the window's cap),
+because one document takes about one write a second. Design: docs/sending-limits.md.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +30,7 @@ DEFAULT_DOMAIN_HOURLY = {
     "icloud.com": 150,
     "*": 500,
 }
+DAY = timedelta(days=1)
 # Daily caps of a new dedicated IP pool, day 1, 2, 3 …; unlimited after the last day.
 DEFAULT_WARMUP = (50, 100, 200, 400, 750, 1_500, 3_000, 6_000, 12_000, 25_000, 50_000, 100_000)
 
@@ -63,44 +64,50 @@ class LimitsConfig(BaseModel):
 
 @dataclass(frozen=True)
 class Rule:
-    """One counter a send takes from: a bucket of `capacity` refilling over `period`, or a day's cap."""
+    """One counter a send takes from: at most `capacity` sends per UTC window of `period`."""
 
     key: str
-    kind: Literal["bucket", "daily"]
     capacity: int
     period: timedelta = timedelta(hours=1)
     shards: int = 1
 
-    def shard_capacity(self) -> float:
-        return self.capacity / self.shards
+    def shard_count(self) -> int:
+        """Never more shards than sends: every shard can take at least one."""
+        return max(1, min(self.shards, self.capacity))
+
+    def shard_capacity(self, shard: int) -> int:
+        """A shard's share of the cap; the shares add up to exactly `capacity`."""
+        count = self.shard_count()
+        return self.capacity // count + (1 if shard < self.capacity % count else 0)
+
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The UTC window `now` falls in: [start, end), aligned to multiples of the period."""
+        seconds = int(self.period.total_seconds())
+        start = int(now.timestamp()) // seconds * seconds
+        return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(start + seconds, UTC)
 
     def doc_id(self, shard: int, now: datetime) -> str:
-        day = f"-{now.astimezone(UTC):%Y%m%d}" if self.kind == "daily" else ""
-        return f"{self.key}{day}-s{shard}"
+        return f"{self.key}-{self.window(now)[0]:%Y%m%d%H%M}-s{shard}"
 
 
 @dataclass(frozen=True)
 class Counter:
-    """What a bucket document holds."""
+    """What a counter document holds: sends taken in its window."""
 
-    tokens: float
+    used: int
     updated_at: datetime
 
 
-def take(rule: Rule, counter: Counter | None, now: datetime) -> tuple[Counter, datetime | None]:
-    """Take one send from a shard: the new counter, and None, or the time one is available again."""
-    cap = rule.shard_capacity()
-    if rule.kind == "daily":
-        used = counter.tokens if counter else 0.0
-        if used + 1 <= cap:
-            return Counter(used + 1, now), None
-        tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), UTC)
-        return counter or Counter(used, now), tomorrow
-    rate = cap / rule.period.total_seconds()  # tokens per second
-    tokens = cap if counter is None else min(cap, counter.tokens + (now - counter.updated_at).total_seconds() * rate)
-    if tokens >= 1:
-        return Counter(tokens - 1, now), None
-    return Counter(tokens, now), now + timedelta(seconds=math.ceil((1 - tokens) / rate))
+def over(rule: Rule, shard: int, used_after: int, now: datetime) -> datetime | None:
+    """After an increment left `used_after` in a shard: None if the send fits, else when to try again."""
+    return None if used_after <= rule.shard_capacity(shard) else rule.window(now)[1]
+
+
+def take(rule: Rule, counter: Counter | None, now: datetime, shard: int = 0) -> tuple[Counter, datetime | None]:
+    """Take one send from a shard's counter: the new counter, and None, or when the window reopens."""
+    used = counter.used if counter is not None else 0
+    retry_at = over(rule, shard, used + 1, now)
+    return (counter or Counter(used, now), retry_at) if retry_at else (Counter(used + 1, now), None)
 
 
 def rules_for(
@@ -116,13 +123,13 @@ def rules_for(
     per_domain = config.domain_hourly.get(domain, config.domain_hourly.get("*", DEFAULT_DOMAIN_HOURLY["*"]))
     domain_key = hashlib.sha256(domain.encode()).hexdigest()[:16]
     rules = [
-        Rule(f"{tenant_id}-tenant", "bucket", config.tenant_hourly, shards=config.tenant_shards),
-        Rule(f"{tenant_id}-sender-{sender.sender_id}-h", "bucket", sender.hourly_limit),
-        Rule(f"{tenant_id}-sender-{sender.sender_id}-d", "bucket", sender.daily_limit, period=timedelta(days=1)),
-        Rule(f"{tenant_id}-domain-{domain_key}", "bucket", per_domain, shards=4 if per_domain >= 400 else 1),
+        Rule(f"{tenant_id}-tenant", config.tenant_hourly, shards=config.tenant_shards),
+        Rule(f"{tenant_id}-sender-{sender.sender_id}-h", sender.hourly_limit),
+        Rule(f"{tenant_id}-sender-{sender.sender_id}-d", sender.daily_limit, period=DAY),
+        Rule(f"{tenant_id}-domain-{domain_key}", per_domain, shards=4 if per_domain >= 400 else 1),
     ]
     if warmup is not None:
         cap = warmup.cap_on(now.astimezone(UTC).date())
         if cap is not None:
-            rules.append(Rule(f"{tenant_id}-warmup-{warmup.pool}", "daily", cap, shards=4 if cap >= 4_000 else 1))
+            rules.append(Rule(f"{tenant_id}-warmup-{warmup.pool}", cap, period=DAY, shards=4 if cap >= 4_000 else 1))
     return rules
