@@ -127,7 +127,7 @@ def test_a_link_taken_between_plan_and_write_is_picked_again():
     links = FakeLinkStore()
     imp = importer(links=links)
     plan = imp.plan("acme", "Q1", "https://www.acme.com/", parse_leads(csv_text("ada@example.com,Ada,,,")), "https://x")
-    wanted = plan.links[0][0].tracking_id
+    wanted = next(plan.links()).tracking_id
     links.items[wanted] = make_link(tracking_id=wanted, lead_id="ld_someone_else", campaign_id="q1")
     (lead,) = imp.write(plan).imported
     assert lead.tracking_id != wanted and lead.tracking_id.startswith(wanted)

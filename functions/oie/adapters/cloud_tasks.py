@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
@@ -12,6 +14,8 @@ from oie.adapters.gapic_deadlines import bound_transport
 from oie.errors import BackendUnavailable
 from oie.ports import Task
 
+# Task creations in flight while a campaign starts: 100,000 one after another at ~30 ms is ~50 minutes.
+CREATES_IN_FLIGHT = 16
 _TRANSIENT = (
     gexc.ServiceUnavailable,
     gexc.DeadlineExceeded,
@@ -59,6 +63,13 @@ class CloudTasksQueue:
             stamp.FromDatetime(task.schedule_at)
             built.schedule_time = stamp
         return built
+
+    def enqueue_many(self, tasks: Sequence[Task]) -> list[bool]:
+        """`enqueue` for each, CREATES_IN_FLIGHT at once: Cloud Tasks has no batch call, one create is a round trip."""
+        if len(tasks) <= 1:
+            return [self.enqueue(task) for task in tasks]
+        with ThreadPoolExecutor(min(len(tasks), CREATES_IN_FLIGHT)) as pool:
+            return list(pool.map(self.enqueue, tasks))
 
     def enqueue(self, task: Task) -> bool:
         parent = self.client.queue_path(self.project, self.location, task.queue)

@@ -7,6 +7,7 @@ Layout: `tenants/{t}`, `tenants/{t}/campaigns/{c}`, `tenants/{t}/leads/{lead}`,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore  # type: ignore[attr-defined]
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from oie.adapters import firestore_writes as writes
 from oie.adapters.gapic_deadlines import bound_transport
 from oie.errors import BackendUnavailable
 from oie.links.models import Campaign, LeadRecord, Link
@@ -21,6 +23,7 @@ from oie.ports import Row
 from oie.tenants.models import Tenant
 
 T = TypeVar("T")
+S = TypeVar("S")
 # Faults worth a retry. Aborted is contention: a transaction that lost a race for a
 # document (a shared rate bucket, a lead's state) after the client's own retries.
 _TRANSIENT = (
@@ -33,6 +36,7 @@ _TRANSIENT = (
 )
 READ_TIMEOUT = 5.0
 BATCH_LIMIT = 400
+COMMITS_IN_FLIGHT = 4  # batches committed at once: about twice the rate of one at a time
 
 
 def _guard(call: Callable[[], T]) -> T:
@@ -49,6 +53,14 @@ def _guard(call: Callable[[], T]) -> T:
         if str(exc).startswith("Failed to commit transaction"):
             raise BackendUnavailable(f"firestore: {exc}") from exc
         raise
+
+
+def _in_parallel(work: Callable[[S], T], chunks: Sequence[S]) -> list[T]:
+    """Run `work` over batches, COMMITS_IN_FLIGHT at a time: Firestore (and its emulator) overlap commits."""
+    if len(chunks) <= 1:
+        return [work(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(min(len(chunks), COMMITS_IN_FLIGHT)) as pool:
+        return list(pool.map(work, chunks))
 
 
 def make_client(project: str, database: str) -> firestore.Client:
@@ -103,22 +115,25 @@ class FirestoreLinks:
         return {s.id: Link.model_validate(s.to_dict()) for s in snaps if s.exists}
 
     def create_many(self, links: Sequence[Link]) -> list[str]:
-        existed: list[str] = []
-        for start in range(0, len(links), BATCH_LIMIT):
-            chunk = links[start : start + BATCH_LIMIT]
-            batch = self._client.batch()
+        chunks = [links[start : start + BATCH_LIMIT] for start in range(0, len(links), BATCH_LIMIT)]
+        return [tracking_id for existed in _in_parallel(self._create_chunk, chunks) for tracking_id in existed]
+
+    def _create_chunk(self, chunk: Sequence[Link]) -> list[str]:
+        batch = self._client.batch()
+        for link in chunk:
+            writes.add_create(batch, self._col.document(link.tracking_id), link.model_dump(mode="json"))
+        try:
+            _guard(batch.commit)
+        except (gexc.AlreadyExists, gexc.Conflict):
+            # Another import got there first for some id (the batch wrote nothing): one by one to learn which.
+            existed: list[str] = []
             for link in chunk:
-                batch.create(self._col.document(link.tracking_id), link.model_dump(mode="json"))
-            try:
-                _guard(batch.commit)
-            except (gexc.AlreadyExists, gexc.Conflict):
-                # Another import got there first for some id: create one by one to learn which.
-                for link in chunk:
-                    try:
-                        self._create_one(link)
-                    except (gexc.AlreadyExists, gexc.Conflict):
-                        existed.append(link.tracking_id)
-        return existed
+                try:
+                    self._create_one(link)
+                except (gexc.AlreadyExists, gexc.Conflict):
+                    existed.append(link.tracking_id)
+            return existed
+        return []
 
     def _create_one(self, link: Link) -> None:
         _guard(lambda: self._col.document(link.tracking_id).create(link.model_dump(mode="json")))
@@ -140,13 +155,16 @@ class FirestoreLeads:
     def upsert_many(self, tenant_id: str, leads: Sequence[tuple[str, LeadRecord]]) -> None:
         col = self._client.collection("tenants").document(tenant_id).collection("leads")
         now = datetime.now(UTC)
-        for start in range(0, len(leads), BATCH_LIMIT):
+
+        def commit(chunk: Sequence[tuple[str, LeadRecord]]) -> None:
             batch = self._client.batch()
-            for lead_id, lead in leads[start : start + BATCH_LIMIT]:
+            for lead_id, lead in chunk:
                 data: dict[str, Any] = lead.model_dump(exclude={"lines"}, exclude_defaults=True)
                 data.update({"lead_id": lead_id, "tenant_id": tenant_id, "updated_at": now})
-                batch.set(col.document(lead_id), data, merge=True)
+                writes.add_set(batch, col.document(lead_id), data, merge=True)
             _guard(batch.commit)
+
+        _in_parallel(commit, [leads[start : start + BATCH_LIMIT] for start in range(0, len(leads), BATCH_LIMIT)])
 
 
 class FirestoreProfiles:
@@ -164,11 +182,14 @@ class FirestoreProfiles:
 
     def upsert_many(self, tenant_id: str, profiles: Sequence[tuple[str, dict[str, Any]]]) -> None:
         col = self._col(tenant_id)
-        for start in range(0, len(profiles), BATCH_LIMIT):
+
+        def commit(chunk: Sequence[tuple[str, dict[str, Any]]]) -> None:
             batch = self._client.batch()
-            for lead_id, fields in profiles[start : start + BATCH_LIMIT]:
-                batch.set(col.document(lead_id), fields, merge=True)
+            for lead_id, fields in chunk:
+                writes.add_set(batch, col.document(lead_id), fields, merge=True)
             _guard(batch.commit)
+
+        _in_parallel(commit, [profiles[start : start + BATCH_LIMIT] for start in range(0, len(profiles), BATCH_LIMIT)])
 
 
 class FirestoreCampaigns:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
@@ -13,6 +13,7 @@ from oie.go.redirect import is_allowed_url
 from oie.links import ids
 from oie.links.csv_import import ParsedCsv
 from oie.links.models import Campaign, LeadRecord, Link
+from oie.links.spool import LeadSpool, SpooledLead
 from oie.outcomes.rules import attribution_from_columns
 from oie.personalize.service import initial_profile
 from oie.ports import (
@@ -26,7 +27,8 @@ from oie.ports import (
     Warehouse,
 )
 
-CHUNK = 400  # under Firestore's 500 writes per batch
+CHUNK = 1000  # leads a chunk: the stores split it into batches and commit them at once
+IDENTITY_CHUNK = 10_000  # identity rows a warehouse statement (a BigQuery MERGE each: few and large)
 
 
 @dataclass
@@ -35,6 +37,8 @@ class ImportedLead:
     lead_id: str
     tracking_id: str
     tracking_url: str
+    # The lead's row for the output file (its columns merged, email normalised).
+    row: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,6 +46,7 @@ class ImportResult:
     campaign: Campaign
     imported: list[ImportedLead] = field(default_factory=list)
     collisions: int = 0
+    count: int = 0
 
 
 @dataclass
@@ -55,15 +60,22 @@ class _Wanted:
 
 @dataclass
 class ImportPlan:
-    """Everything an import will write, checked: made by `CampaignImporter.plan`, which writes nothing."""
+    """Everything an import will write, checked: made by `CampaignImporter.plan`, which writes nothing.
+
+    The picked ids live in the spool beside their leads, so a plan's size does not grow with the file.
+    """
 
     campaign: Campaign
     go_base_url: str
-    chunks: list[list[_Wanted]]
-    links: list[list[Link]]
-    existing: list[dict[str, Link]]
+    spool: LeadSpool
     collisions: int
     created_at: datetime
+    secret: bytes = field(repr=False)
+
+    def links(self) -> Iterator[Link]:
+        """The link planned for each lead, in file order."""
+        for chunk in self.spool.chunks(CHUNK):
+            yield from (_link(self, item) for item in chunk)
 
 
 @dataclass
@@ -82,7 +94,7 @@ class CampaignImporter:
         tenant_id: str,
         campaign_name: str,
         landing_url: str,
-        parsed: ParsedCsv,
+        parsed: ParsedCsv | LeadSpool,
         go_base_url: str,
         progress: Callable[[int], None] = lambda n: None,
     ) -> ImportResult:
@@ -90,7 +102,7 @@ class CampaignImporter:
         return self.write(self.plan(tenant_id, campaign_name, landing_url, parsed, go_base_url), progress)
 
     def plan(
-        self, tenant_id: str, campaign_name: str, landing_url: str, parsed: ParsedCsv, go_base_url: str
+        self, tenant_id: str, campaign_name: str, landing_url: str, parsed: ParsedCsv | LeadSpool, go_base_url: str
     ) -> ImportPlan:
         """Check everything an import needs and pick every id; reads only, so a refusal leaves no trace."""
         tenant = self.tenants.get(tenant_id)
@@ -106,7 +118,8 @@ class CampaignImporter:
             campaign_id = ids.campaign_id(campaign_name)
         except ValueError as exc:
             raise InputError(str(exc), field="campaign") from None
-        if not parsed.leads:
+        spool = parsed if isinstance(parsed, LeadSpool) else LeadSpool.of(parsed)
+        if not len(spool):
             raise InputError("no lead to import: every row was skipped", field="file")
         now = self.clock.now()
         campaign = self.campaigns.get(tenant_id, campaign_id) or Campaign(
@@ -116,46 +129,41 @@ class CampaignImporter:
             landing_url=landing_url,  # type: ignore[arg-type]
             created_at=now,
         )
-        secret = self.secrets.resolve(tenant.id_secret_ref)
-        wanted = [
-            _Wanted(
-                lead,
-                ids.lead_id(secret, tenant_id, lead.email),
-                ids.tracking_id_candidates(secret, tenant_id, campaign_id, lead.email),
-            )
-            for lead in parsed.leads
-        ]
-        plan = ImportPlan(campaign, go_base_url, [], [], [], 0, now)
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
-            links, existing, collisions = self._resolve(campaign, chunk, now)
-            plan.chunks.append(chunk)
-            plan.links.append(links)
-            plan.existing.append(existing)
+        plan = ImportPlan(campaign, go_base_url, spool, 0, now, self.secrets.resolve(tenant.id_secret_ref))
+        for chunk in spool.chunks(CHUNK):
+            wanted = _wanted(plan, chunk)
+            links, existing, collisions = self._resolve(campaign, wanted, now)
+            spool.pick(_picks(chunk, links, existing))
             plan.collisions += collisions
         return plan
 
-    def write(self, plan: ImportPlan, progress: Callable[[int], None] = lambda n: None) -> ImportResult:
-        """Store a checked plan. The warehouse's identity rows go first, in one statement: they
-        alone are inert, so a warehouse that refuses leaves Firestore untouched. Every write
-        after that is idempotent: an import cut short by an outage is completed by re-running it."""
+    def write(
+        self,
+        plan: ImportPlan,
+        progress: Callable[[int], None] = lambda n: None,
+        out: Callable[[list[ImportedLead]], None] | None = None,
+    ) -> ImportResult:
+        """Store a checked plan; each chunk's leads go to `out` if given, else into the result.
+
+        The warehouse's identity rows go first: they alone are inert, so a warehouse that
+        refuses leaves Firestore untouched. Every write after that is idempotent: an import
+        cut short by an outage is completed by re-running it."""
         campaign, tenant_id = plan.campaign, plan.campaign.tenant_id
-        self.warehouse.upsert_rows(
-            "identity_map",
-            [
-                _identity_row(link, item.lead)
-                for chunk, links in zip(plan.chunks, plan.links, strict=True)
-                for link, item in zip(links, chunk, strict=True)
-            ],
-            key_fields=("tenant_id", "tracking_id"),
-        )
+        for chunk in plan.spool.chunks(IDENTITY_CHUNK):
+            self.warehouse.upsert_rows(
+                "identity_map",
+                [_identity_row(_link(plan, item), item.lead) for item in chunk],
+                key_fields=("tenant_id", "tracking_id"),
+            )
         self.campaigns.put(campaign)
         result = ImportResult(campaign=campaign, collisions=plan.collisions)
-        for chunk, planned, existing in zip(plan.chunks, plan.links, plan.existing, strict=True):
-            links = planned
+        for chunk in plan.spool.chunks(CHUNK):
+            planned = [_link(plan, item) for item in chunk]
+            links, existing = planned, {item.tracking_id for item in chunk if item.link_created_at is not None}
             while self.links.create_many([link for link in links if link.tracking_id not in existing]):
                 # Another import took some of these ids since the plan: pick again (rare).
-                links, existing, collisions = self._resolve(campaign, chunk, plan.created_at)
+                links, stored, collisions = self._resolve(campaign, _wanted(plan, chunk), plan.created_at)
+                existing = set(stored)
                 result.collisions += collisions
             if links != planned:
                 self.warehouse.upsert_rows(
@@ -175,9 +183,22 @@ class CampaignImporter:
                 tenant_id,
                 [(lead_id, initial_profile(lead.first_name, lead.company, lead.attributes)) for lead_id, lead in pairs],
             )
-            for link, item in zip(links, chunk, strict=True):
-                url = f"{plan.go_base_url.rstrip('/')}/go?{urlencode({'i': link.tracking_id})}"
-                result.imported.append(ImportedLead(item.lead, link.lead_id, link.tracking_id, url))
+            base = plan.go_base_url.rstrip("/")
+            imported = [
+                ImportedLead(
+                    item.lead,
+                    link.lead_id,
+                    link.tracking_id,
+                    f"{base}/go?{urlencode({'i': link.tracking_id})}",
+                    item.row,
+                )
+                for link, item in zip(links, chunk, strict=True)
+            ]
+            result.count += len(imported)
+            if out is None:
+                result.imported.extend(imported)
+            else:
+                out(imported)
             progress(len(chunk))
         return result
 
@@ -227,3 +248,38 @@ def _identity_row(link: Link, lead: LeadRecord) -> dict[str, object]:
         "email_sha256": hashlib.sha256(lead.email.encode()).hexdigest(),
         "created_at": link.created_at,
     }
+
+
+def _wanted(plan: ImportPlan, chunk: Sequence[SpooledLead]) -> list[_Wanted]:
+    tenant_id, campaign_id = plan.campaign.tenant_id, plan.campaign.campaign_id
+    return [
+        _Wanted(
+            item.lead,
+            ids.lead_id(plan.secret, tenant_id, item.lead.email),
+            ids.tracking_id_candidates(plan.secret, tenant_id, campaign_id, item.lead.email),
+        )
+        for item in chunk
+    ]
+
+
+def _picks(
+    chunk: Sequence[SpooledLead], links: Sequence[Link], existing: Mapping[str, Link]
+) -> list[tuple[int, str, str, datetime | None]]:
+    return [
+        (item.seq, link.lead_id, link.tracking_id, link.created_at if link.tracking_id in existing else None)
+        for item, link in zip(chunk, links, strict=True)
+    ]
+
+
+def _link(plan: ImportPlan, item: SpooledLead) -> Link:
+    """The planned link of a spooled lead (a stored link keeps its first creation time)."""
+    if item.tracking_id is None or item.lead_id is None:
+        raise ValueError(f"lead at line(s) {item.lead.lines} was not planned")
+    return Link(
+        tracking_id=item.tracking_id,
+        tenant_id=plan.campaign.tenant_id,
+        campaign_id=plan.campaign.campaign_id,
+        lead_id=item.lead_id,
+        landing_url=plan.campaign.landing_url,
+        created_at=item.link_created_at or plan.created_at,
+    )

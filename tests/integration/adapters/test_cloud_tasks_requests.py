@@ -9,6 +9,7 @@ interceptor answering as the service would (a real gRPC status, mapped by the re
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -260,3 +261,25 @@ def test_a_production_deployment_without_the_invoker_account_is_refused():
     with pytest.raises(ValueError, match="OIE_TASKS_INVOKER_SERVICE_ACCOUNT"):
         Settings(env="prod", tasks="cloud", tasks_invoker_service_account="", **secrets)
     assert Settings(env="prod", tasks="cloud", tasks_invoker_service_account=INVOKER, **secrets).tasks == "cloud"
+
+
+def test_enqueue_many_creates_each_task_once_and_answers_false_for_a_name_already_taken(wire):
+    recorder, client = wire
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    def dedup(request: tasks_v2.CreateTaskRequest) -> grpc.StatusCode | None:
+        with lock:  # several creates are in flight at once
+            taken = request.task.name in seen
+            seen.add(request.task.name)
+        return grpc.StatusCode.ALREADY_EXISTS if taken else None
+
+    recorder.answer = dedup
+    queue = CloudTasksQueue(PROJECT, LOCATION, BASE, INVOKER, client=client)
+    tasks = [
+        Task(queue="campaign-steps", function="campaign_step", payload={"n": n}, name=f"many-{n}") for n in range(40)
+    ]
+    assert queue.enqueue(tasks[7])
+    assert queue.enqueue_many(tasks) == [n != 7 for n in range(40)]
+    created = [request.task.name.rsplit("/", 1)[-1] for request, _, _ in recorder.sent]
+    assert sorted(created) == sorted(["many-7", *(f"many-{n}" for n in range(40))])
