@@ -65,3 +65,16 @@ def test_clicks_from_published_scanner_networks_are_flagged(ip, provider):
 def test_unparseable_addresses_are_not_scanner_networks():
     assert scanner_network("not-an-ip") is None
     assert scanner_network(None) is None
+
+
+def test_an_agent_is_judged_the_same_the_second_time_and_past_the_cached_length():
+    long_tail = "Mozilla/5.0 " + "x" * 600 + " Barracuda"
+    for _ in range(2):
+        assert classify("GET", "Mozilla/5.0 (compatible; Mimecast)", None).reasons == ("user_agent:mimecast",)
+        assert classify("GET", long_tail, None).reasons == ("user_agent:barracuda",)
+        assert classify("GET", CHROME, "81.2.69.160").reasons == ()
+
+
+def test_addresses_just_outside_a_published_network_are_not_flagged():
+    assert scanner_network("40.107.0.0") == "microsoft_eop"  # the network's first address
+    assert scanner_network("40.106.255.255") is None

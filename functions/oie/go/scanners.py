@@ -51,14 +51,16 @@ class Verdict:
 
 
 @lru_cache(maxsize=1)
-def _scanner_networks() -> tuple[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network], ...]:
+def _scanner_networks() -> tuple[tuple[str, int, int, int], ...]:
+    """(provider, IP version, network address, netmask) as integers: a look-up is a few int compares."""
     text = resources.files("oie.go").joinpath("scanner_networks.txt").read_text()
     networks = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             provider, cidr = line.split()
-            networks.append((provider, ipaddress.ip_network(cidr)))
+            network = ipaddress.ip_network(cidr)
+            networks.append((provider, network.version, int(network.network_address), int(network.netmask)))
     return tuple(networks)
 
 
@@ -70,9 +72,23 @@ def scanner_network(ip: str | None) -> str | None:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    for provider, network in _scanner_networks():
-        if address.version == network.version and address in network:
+    value, version = int(address), address.version
+    for provider, net_version, network, mask in _scanner_networks():
+        if version == net_version and value & mask == network:
             return provider
+    return None
+
+
+# Agents longer than this are judged afresh each time rather than cached (bounded memory).
+_CACHED_AGENT_CHARS = 512
+
+
+@lru_cache(maxsize=4096)
+def _agent_reason(user_agent: str) -> str | None:
+    # A dozen case-insensitive searches cost ~50 us per agent: cached, since a site sees few agents.
+    for name, pattern in _SCANNER_AGENTS:
+        if pattern.search(user_agent):
+            return f"user_agent:{name}"
     return None
 
 
@@ -83,10 +99,11 @@ def classify(method: str, user_agent: str, ip: str | None) -> Verdict:
         reasons.append("head_request")
     if not user_agent.strip():
         reasons.append("no_user_agent")
-    for name, pattern in _SCANNER_AGENTS:
-        if pattern.search(user_agent):
-            reasons.append(f"user_agent:{name}")
-            break
+    agent = (
+        _agent_reason(user_agent) if len(user_agent) <= _CACHED_AGENT_CHARS else _agent_reason.__wrapped__(user_agent)
+    )
+    if agent:
+        reasons.append(agent)
     provider = scanner_network(ip)
     if provider:
         reasons.append(f"network:{provider}")
