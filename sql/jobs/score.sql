@@ -1,11 +1,76 @@
 -- The score job: sessions -> lead_profiles. Leads whose sessions changed since the last
--- run are rescored from all their sessions; every profile's recency is then refreshed to
--- @now (a lookup on lead_profiles, not on events). Components are kept, so anyone can see
--- why a lead is hot. Levels that change are stamped, and recorded in lead_level_changes.
+-- run are rescored from their running totals (lead_aggregates: sessions settled 40 days
+-- after they start) plus their sessions since; every profile's recency is then refreshed
+-- to @now (a lookup on lead_profiles, not on events). Components are kept, so anyone can
+-- see why a lead is hot. Levels that change are stamped, and recorded in lead_level_changes.
 -- The day's score of every profile a run touched is kept in lead_score_history (trends).
 -- The trust rule (README, "Trust"): a lead whose only evidence is an id keeps its full
 -- score but its level is held at scoring_config.id_only_max_level (warm); the evidence and
 -- the reason are kept beside the components.
+
+-- name: score_settle_sessions
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
+-- Adds the sessions that settled during the window (started in the window less 40
+-- days) to their (lead, visitor) totals. A row counts only sessions before its own
+-- settled_before, so a re-run or an overlapping window adds nothing twice.
+merge lead_aggregates as t
+using (
+  with settling as (
+    select s.*
+    from sessions as s
+    left join lead_aggregates as a
+      on a.tenant_id = s.tenant_id and a.lead_id = s.lead_id and a.visitor_id = s.visitor_id
+    where
+      s.lead_id is not null
+      and s.session_start >= timestamp_sub(@since, interval 40 day)
+      and s.session_start < timestamp_sub(@until, interval 40 day)
+      and (a.settled_before is null or s.session_start >= a.settled_before)
+  ),
+
+  final as (
+    select
+      tenant_id,
+      lead_id,
+      visitor_id,
+      count(*) as sessions,
+      sum(pageviews) as pageviews,
+      sum(active_s) as active_s,
+      sum(scroll_milestones) as scroll_milestones,
+      sum(pricing_views) as pricing_views,
+      sum(case_study_views) as case_study_views,
+      sum(product_views) as product_views,
+      sum(forms_submitted) as forms_submitted,
+      sum(videos_completed) as videos_completed,
+      countif(evidence = 'verified') as verified_sessions,
+      countif(evidence = 'corroborated') as corroborated_sessions,
+      min(session_start) as first_seen_at,
+      max(session_end) as last_activity_at
+    from settling
+    group by tenant_id, lead_id, visitor_id
+  )
+
+  select * from final
+) as s
+on t.tenant_id = s.tenant_id and t.lead_id = s.lead_id and t.visitor_id = s.visitor_id
+when matched then update set
+  settled_before = greatest(t.settled_before, timestamp_sub(@until, interval 40 day)),
+  sessions = t.sessions + s.sessions, pageviews = t.pageviews + s.pageviews, active_s = t.active_s + s.active_s,
+  scroll_milestones = t.scroll_milestones + s.scroll_milestones, pricing_views = t.pricing_views + s.pricing_views,
+  case_study_views = t.case_study_views + s.case_study_views, product_views = t.product_views + s.product_views,
+  forms_submitted = t.forms_submitted + s.forms_submitted, videos_completed = t.videos_completed + s.videos_completed,
+  verified_sessions = t.verified_sessions + s.verified_sessions,
+  corroborated_sessions = t.corroborated_sessions + s.corroborated_sessions,
+  first_seen_at = least(t.first_seen_at, s.first_seen_at),
+  last_activity_at = greatest(t.last_activity_at, s.last_activity_at), updated_at = @now
+when not matched then insert (
+  tenant_id, lead_id, visitor_id, settled_before, sessions, pageviews, active_s, scroll_milestones, pricing_views,
+  case_study_views, product_views, forms_submitted, videos_completed, verified_sessions, corroborated_sessions,
+  first_seen_at, last_activity_at, updated_at
+) values (
+  s.tenant_id, s.lead_id, s.visitor_id, timestamp_sub(@until, interval 40 day), s.sessions, s.pageviews, s.active_s,
+  s.scroll_milestones, s.pricing_views, s.case_study_views, s.product_views, s.forms_submitted, s.videos_completed,
+  s.verified_sessions, s.corroborated_sessions, s.first_seen_at, s.last_activity_at, @now
+);
 
 -- name: score_leads
 -- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
@@ -22,10 +87,64 @@ using (
       and session_start >= timestamp_sub(@since, interval 32 day)
   ),
 
-  lead_sessions as (
+  settled as (
+    select a.*
+    from lead_aggregates as a
+    inner join affected as f on f.tenant_id = a.tenant_id and f.lead_id = a.lead_id
+  ),
+
+  -- The affected leads' sessions of the last 40 days before the window: everything not yet
+  -- settled, and the week before their last visit (which started after the window less 32 days).
+  open_sessions as (
     select s.*
     from sessions as s
-    inner join affected as a on a.tenant_id = s.tenant_id and a.lead_id = s.lead_id
+    inner join affected as f on f.tenant_id = s.tenant_id and f.lead_id = s.lead_id
+    where s.session_start >= timestamp_sub(@since, interval 40 day)
+  ),
+
+  unsettled as (
+    select s.*
+    from open_sessions as s
+    left join settled as a
+      on a.tenant_id = s.tenant_id and a.lead_id = s.lead_id and a.visitor_id = s.visitor_id
+    where a.settled_before is null or s.session_start >= a.settled_before
+  ),
+
+  -- One row per (tenant, lead, visitor): the settled totals plus the unsettled sessions.
+  visitor_totals as (
+    select
+      tenant_id,
+      lead_id,
+      visitor_id,
+      sum(sessions) as sessions,
+      sum(pageviews) as pageviews,
+      sum(active_s) as active_s,
+      sum(scroll_milestones) as scroll_milestones,
+      sum(pricing_views) as pricing_views,
+      sum(case_study_views) as case_study_views,
+      sum(product_views) as product_views,
+      sum(forms_submitted) as forms_submitted,
+      sum(videos_completed) as videos_completed,
+      sum(verified_sessions) as verified_sessions,
+      sum(corroborated_sessions) as corroborated_sessions,
+      min(first_seen_at) as first_seen_at,
+      max(last_activity_at) as last_activity_at
+    from (
+      select
+        tenant_id, lead_id, visitor_id, sessions, pageviews, active_s, scroll_milestones, pricing_views,
+        case_study_views, product_views, forms_submitted, videos_completed, verified_sessions,
+        corroborated_sessions, first_seen_at, last_activity_at
+      from settled
+      union all
+      select
+        tenant_id, lead_id, visitor_id, 1 as sessions, pageviews, active_s, scroll_milestones, pricing_views,
+        case_study_views, product_views, forms_submitted, videos_completed,
+        case when evidence = 'verified' then 1 else 0 end as verified_sessions,
+        case when evidence = 'corroborated' then 1 else 0 end as corroborated_sessions,
+        session_start as first_seen_at, session_end as last_activity_at
+      from unsettled
+    ) as parts
+    group by tenant_id, lead_id, visitor_id
   ),
 
   -- One row per (tenant, lead, visitor): the visitor's best proof over its sessions, so one
@@ -36,10 +155,9 @@ using (
       tenant_id,
       lead_id,
       visitor_id,
-      max(case evidence when 'verified' then 2 when 'corroborated' then 1 else 0 end) as evidence_rank,
-      count(*) as sessions
-    from lead_sessions
-    group by tenant_id, lead_id, visitor_id
+      case when verified_sessions > 0 then 2 when corroborated_sessions > 0 then 1 else 0 end as evidence_rank,
+      sessions
+    from visitor_totals
   ),
 
   -- One row per (tenant, lead): the lead's best proof over its visitors, and its sessions
@@ -58,34 +176,34 @@ using (
 
   facts as (
     select
-      s.tenant_id,
-      s.lead_id,
-      count(*) as sessions,
-      sum(s.pageviews) as pageviews,
-      sum(s.active_s) / 60.0 as active_minutes,
-      sum(s.scroll_milestones) as scroll_milestones,
-      sum(s.pricing_views) as pricing_views,
-      sum(s.case_study_views) as case_study_views,
-      sum(s.product_views) as product_views,
-      sum(s.forms_submitted) as forms_submitted,
-      sum(s.videos_completed) as videos_completed,
-      min(s.session_start) as first_seen_at,
-      max(s.session_end) as last_activity_at
-    from lead_sessions as s
-    group by s.tenant_id, s.lead_id
+      v.tenant_id,
+      v.lead_id,
+      sum(v.sessions) as sessions,
+      sum(v.pageviews) as pageviews,
+      sum(v.active_s) / 60.0 as active_minutes,
+      sum(v.scroll_milestones) as scroll_milestones,
+      sum(v.pricing_views) as pricing_views,
+      sum(v.case_study_views) as case_study_views,
+      sum(v.product_views) as product_views,
+      sum(v.forms_submitted) as forms_submitted,
+      sum(v.videos_completed) as videos_completed,
+      min(v.first_seen_at) as first_seen_at,
+      max(v.last_activity_at) as last_activity_at
+    from visitor_totals as v
+    group by v.tenant_id, v.lead_id
   ),
 
   -- Sessions in the 7 days up to the last visit (the console's "2 sessions this week"):
-  -- relative to the lead's own last activity, so it never goes stale between runs.
+  -- relative to the lead's own last activity, so it never goes stale between runs. The last
+  -- visit is after the window less 32 days, so the week lies inside open_sessions.
   last_week as (
     select
-      s.tenant_id,
-      s.lead_id,
-      sum(case when s.session_start >= timestamp_sub(f.last_activity_at, interval 168 hour) then 1 else 0 end)
-        as sessions_7d
-    from lead_sessions as s
-    inner join facts as f on f.tenant_id = s.tenant_id and f.lead_id = s.lead_id
-    group by s.tenant_id, s.lead_id
+      f.tenant_id,
+      f.lead_id,
+      countif(s.session_start >= timestamp_sub(f.last_activity_at, interval 168 hour)) as sessions_7d
+    from facts as f
+    left join open_sessions as s on s.tenant_id = f.tenant_id and s.lead_id = f.lead_id
+    group by f.tenant_id, f.lead_id
   ),
 
   config as (

@@ -1,8 +1,10 @@
 -- The sessionize job: events received since the last run -> visitor_leads and sessions.
 -- Incremental: only visitors with new events are touched, and only their events from
--- the start of their first session still open to the new events; @scan_from bounds the
--- events partitions read. Every statement is a MERGE on deterministic keys, so a re-run
--- or an overlapping run leaves the same rows.
+-- the start of their first session still open to the new events. @recent_from bounds the
+-- events partitions read for the visitors whose scan starts within a day of the window;
+-- a visitor with a late event (up to 30 days) reads the older partitions for itself alone,
+-- from @scan_from, so one late event does not widen the run for everyone. Every statement
+-- is a MERGE on deterministic keys, so a re-run or an overlapping run leaves the same rows.
 
 -- name: sessionize_scope
 -- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
@@ -26,26 +28,62 @@ open_sessions as (
   group by s.tenant_id, s.visitor_id
 ),
 
+starts as (
+  select
+    n.new_events,
+    least(timestamp_sub(n.first_new_at, interval 30 minute), coalesce(o.open_start, n.first_new_at)) as scan_start
+  from new_events as n
+  left join open_sessions as o on o.tenant_id = n.tenant_id and o.visitor_id = n.visitor_id
+),
+
 final as (
   select
     count(*) as visitors,
-    sum(n.new_events) as new_events,
-    min(least(timestamp_sub(n.first_new_at, interval 30 minute), coalesce(o.open_start, n.first_new_at))) as scan_from
-  from new_events as n
-  left join open_sessions as o on o.tenant_id = n.tenant_id and o.visitor_id = n.visitor_id
+    sum(new_events) as new_events,
+    min(scan_start) as scan_from,
+    -- the on-time visitors' bound (the window itself when every visitor is late)
+    coalesce(
+      min(case when scan_start >= timestamp_sub(@since, interval 1 day) then scan_start end),
+      timestamp_sub(@since, interval 30 minute)
+    ) as recent_from,
+    countif(scan_start < timestamp_sub(@since, interval 1 day)) as late_visitors
+  from starts
 )
 
 select * from final;
 
 -- name: sessionize_rows_scanned
--- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
--- The events rows this run reads (partition-bounded), for job_runs.
-select count(*) as rows_scanned
-from events
-where received_at >= timestamp_sub(@scan_from, interval 10 minute) and received_at <= @until;
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP, recent_from TIMESTAMP
+-- The events rows this run reads for job_runs: every row of the recent partitions, and
+-- the late visitors' own rows of the older ones.
+with late as (
+  select tenant_id, visitor_id
+  from events
+  where received_at > @since and received_at <= @until and not is_bot
+  group by tenant_id, visitor_id
+  having timestamp_sub(min(occurred_at), interval 30 minute) < @recent_from
+),
+
+final as (
+  select
+    (
+      select count(*) from events
+      where received_at >= timestamp_sub(@recent_from, interval 10 minute) and received_at <= @until
+    )
+    + (
+      select count(*)
+      from events as e
+      inner join late as l on l.tenant_id = e.tenant_id and l.visitor_id = e.visitor_id
+      where
+        e.received_at >= timestamp_sub(@scan_from, interval 10 minute)
+        and e.received_at < timestamp_sub(@recent_from, interval 10 minute)
+    ) as rows_scanned
+)
+
+select * from final;
 
 -- name: sessionize_visitor_leads
--- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP, recent_from TIMESTAMP
 -- Links visitors to leads: by the tracking id they carried (unless its proof was forged)
 -- or by an email typed into a form whose hash belongs to a lead's link.
 merge visitor_leads as t
@@ -93,7 +131,7 @@ when not matched then
   values (s.tenant_id, s.visitor_id, s.lead_id, s.source, s.first_seen_at);
 
 -- name: sessionize_sessions
--- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP, recent_from TIMESTAMP
 -- Recomputes the affected visitors' sessions from their scan start; sessions of theirs
 -- that no longer exist (a late event joined two) are removed in the same MERGE.
 merge sessions as t
@@ -126,8 +164,19 @@ using (
     from events as e
     inner join anchors as a on a.tenant_id = e.tenant_id and a.visitor_id = e.visitor_id
     where
-      e.received_at >= timestamp_sub(@scan_from, interval 10 minute)
+      e.received_at >= timestamp_sub(@recent_from, interval 10 minute)
       and e.received_at <= @until
+      and e.occurred_at >= a.scan_start
+      and not e.is_bot
+    union all
+    -- A late visitor's events received before the recent partitions.
+    select e.*
+    from events as e
+    inner join anchors as a on a.tenant_id = e.tenant_id and a.visitor_id = e.visitor_id
+    where
+      a.scan_start < @recent_from
+      and e.received_at >= timestamp_sub(@scan_from, interval 10 minute)
+      and e.received_at < timestamp_sub(@recent_from, interval 10 minute)
       and e.occurred_at >= a.scan_start
       and not e.is_bot
   ),
@@ -377,10 +426,12 @@ when not matched and not s.is_tombstone then insert (
 );
 
 -- name: sessionize_backfill_leads
--- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP
+-- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP, scan_from TIMESTAMP, recent_from TIMESTAMP
 -- A visitor identified now (a link on the third visit, an email in a form) gets that lead
 -- on its earlier, anonymous sessions too. Those carried no proof themselves ('id_only');
--- the score job lets a proven session of the same visitor vouch for them.
+-- the score job lets a proven session of the same visitor vouch for them. Sessions that
+-- started more than 32 days before the window are settled (lead_aggregates) and keep
+-- their lead; the bound also keeps the read to recent partitions.
 update sessions as s
 set lead_id = v.lead_id, evidence = 'id_only', updated_at = @now
 from (
@@ -391,4 +442,6 @@ from (
   )
   group by tenant_id, visitor_id
 ) as v
-where s.tenant_id = v.tenant_id and s.visitor_id = v.visitor_id and s.lead_id is null;
+where
+  s.tenant_id = v.tenant_id and s.visitor_id = v.visitor_id and s.lead_id is null
+  and s.session_start >= timestamp_sub(@since, interval 32 day);

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from oie.jobs.runner import run_job
+from oie.jobs.runner import FOLLOW_UPS, run_job
 from tests.factories import event_row as ev
 from tests.factories import identity_row
 
@@ -340,7 +340,8 @@ def test_recency_decays_and_the_level_change_is_recorded(app, history):
 def test_job_runs_record_each_run_with_its_watermark(app, history):
     run_all(app)
     runs = app.warehouse.sql("select job, status, watermark_to, rows_scanned from job_runs order by started_at, job")
-    assert {r["job"] for r in runs} == {"sessionize", "score", "sync_personalization"}
+    # score's follow-ups (personalization sync, campaign hand-offs, CRM) run after it, each recorded.
+    assert {r["job"] for r in runs} == {"sessionize", "score", *FOLLOW_UPS["score"]}
     assert all(r["status"] == "ok" for r in runs)
     sessionize = next(r for r in runs if r["job"] == "sessionize")
     assert sessionize["watermark_to"] == NOW - timedelta(seconds=60) and sessionize["rows_scanned"] > 0

@@ -11,7 +11,7 @@ def sessionize(warehouse: Warehouse, window: Window) -> JobResult:
     (scope,) = warehouse.query("sessionize_scope", window.params())
     if not scope["visitors"]:
         return JobResult(watermark=window.until, details={"visitors": 0})
-    params = {**window.params(), "scan_from": scope["scan_from"]}
+    params = {**window.params(), "scan_from": scope["scan_from"], "recent_from": scope["recent_from"]}
     (scanned,) = warehouse.query("sessionize_rows_scanned", params)
     links = warehouse.execute("sessionize_visitor_leads", params)
     sessions = warehouse.execute("sessionize_sessions", params)
@@ -24,6 +24,7 @@ def sessionize(warehouse: Warehouse, window: Window) -> JobResult:
         details={
             "visitors": scope["visitors"],
             "new_events": scope["new_events"],
+            "late_visitors": scope["late_visitors"],
             "sessions": sessions,
             "visitor_links": links,
             "sessions_identified_later": backfilled,
