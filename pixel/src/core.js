@@ -86,6 +86,7 @@ export const start = (w, s) => {
     tx = transport(w, endpoint(s) + '/track')
     st = identify(load(w), search)
     for (const e of q.splice(0)) stamp(e)
+    // localStorage only (the cookie is written only when localStorage does not work).
     save(w, st)
     tx.retry()
   }
@@ -133,6 +134,8 @@ export const start = (w, s) => {
       save(w, st)
     }
     if (q.length > 4) flush()
+    // (The idle-time task's send clears this timer, so it wakes an idle page only when `load`
+    // never comes.)
     else timer = timer || setTimeout(flush, 1e4)
   }
 
@@ -153,14 +156,13 @@ export const start = (w, s) => {
   }
 
   // Consent given: measurement starts from zero with this page's pageview; the storage is read,
-  // written and kept batches resent at idle time (init(), via the first send).
+  // written, kept batches resent and the pageview sent at idle time (the first send runs init()).
   const enable = () => {
     if (consent > 0) return
     consent = 1
     reset()
     push('pageview', view)
-    soon(measure)
-    soon(flush)
+    soon(first)
   }
 
   const measure = safe(() => {
@@ -193,8 +195,9 @@ export const start = (w, s) => {
     last = url()
     marks()
     push('pageview', (view = { title: d.title, referrer, spa }))
-    // Layout is first read at idle time after load (or at the first scroll).
-    soon(measure)
+    // Layout is first read at idle time after load (or at the first scroll); the first pageview's
+    // depth is measured by the idle-time start below.
+    spa && soon(measure)
   }
   const route = safe(() => url() != last && pageview(true))
 
@@ -213,19 +216,17 @@ export const start = (w, s) => {
     }
   })
 
+  // The idle-time task after load: storage, the first scroll depth, and the first send (the
+  // pageview goes now, not after a 10 s timer that would wake an idle page once more).
+  const first = safe(() => consent > 0 && (init(), measure(), flush()))
+
   const early = (w.oie && w.oie.q) || []
   w.oie = api
   // The URL's i / oie_t have left the address bar but storage waits: oie-p.js finds them here
   // (only with consent).
   api.search = consent ? search : ''
-  // Storage waits for idle time (then a full batch goes at once, as push() would have sent it),
-  // and for consent.
-  soon(() => {
-    if (consent > 0) {
-      init()
-      q.length > 4 && flush()
-    }
-  })
+  // Storage, the first layout read and the first send wait for idle time, and for consent.
+  soon(first)
   pageview(false)
   for (const args of early) api(...args)
 
@@ -241,14 +242,19 @@ export const start = (w, s) => {
 
   // Throttled: at most one measure when a burst starts and one per 100 ms after it.
   let pending = 0
-  on(d, 'scroll', () => {
+  const depth = () => {
     if (!pending) {
       measure()
       pending = setTimeout(() => (pending = 0) || measure(), 100)
     }
-  })
+  }
+  // One capturing listener per interaction type on window (fewer registrations during the load):
+  // active time first, then scroll depth and clicks.
   for (const t of ['mousemove', 'keydown', 'scroll', 'touchstart', 'click'])
-    on(w, t, () => d.visibilityState == 'visible' && m.hit(Date.now()) >= 15e3 && active())
+    on(w, t, (e) => {
+      d.visibilityState == 'visible' && m.hit(Date.now()) >= 15e3 && active()
+      t == 'scroll' ? depth() : t == 'click' && click(e)
+    })
 
   on(d, 'visibilitychange', () => {
     const state = d.visibilityState
@@ -262,7 +268,7 @@ export const start = (w, s) => {
     flush(1)
   })
 
-  on(d, 'click', (e) => {
+  const click = (e) => {
     const el = clickable(e.target)
     el && push('click', clickProps(el))
     if (opt.includes('rage')) {
@@ -283,7 +289,7 @@ export const start = (w, s) => {
         )
       }
     }
-  })
+  }
 
   on(d, 'input', (e) => {
     const f = e.target.form

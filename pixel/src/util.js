@@ -11,11 +11,12 @@ export const rid = (n = 16) =>
 export const on = (target, type, fn) =>
   target.addEventListener(type, safe(fn), { capture: true, passive: true })
 
-/** localStorage access that never throws (private modes and sandboxed frames do). */
+/** localStorage access that never throws (private modes and sandboxed frames do): the value read
+ *  (null when absent), or true for a write; undefined when localStorage does not work. */
 export const ls = (w, k, v) => {
   try {
     const s = w.localStorage
-    return v === undefined ? s.getItem(k) : v === null ? s.removeItem(k) : s.setItem(k, v)
+    return v === undefined ? s.getItem(k) : (v === null ? s.removeItem(k) : s.setItem(k, v), true)
   } catch (e) {}
 }
 
@@ -28,9 +29,10 @@ const parse = (s) => {
 
 /** Reads the stored identity ({vid, i, tok, visit, seen, sid}) or {}. */
 export const load = (w) => {
-  const o = parse(ls(w, KEY))
-  if (o) return o
-  // The cookie (a synchronous read in browsers) only when localStorage has nothing.
+  const s = ls(w, KEY)
+  // The cookie is a synchronous round trip to the browser (about 1 ms on a first visit): read it
+  // only when localStorage does not work, never because it is empty.
+  if (s !== undefined) return parse(s) || {}
   const m = w.document.cookie.match(/(?:^|; )oie_id=([^;]*)/)
   return (m && parse(decodeURIComponent(m[1]))) || {}
 }
@@ -41,11 +43,11 @@ const cookie = (w, v, age) => {
   }`
 }
 
-/** Writes the identity to localStorage and a 90-day first-party cookie (renewing it). */
+/** Writes the identity to localStorage, or to the 90-day first-party cookie when localStorage does
+ *  not work (then the cookie is the store, and the only one read back). */
 export const save = (w, st) => {
   const v = JSON.stringify(st)
-  ls(w, KEY, v)
-  cookie(w, encodeURIComponent(v), 7776000)
+  ls(w, KEY, v) || cookie(w, encodeURIComponent(v), 7776000)
 }
 
 /** Forgets everything the pixel stored (consent withdrawn). */

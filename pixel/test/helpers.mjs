@@ -33,8 +33,8 @@ export const makePage = ({ url = 'https://site.test/p?x=1', attrs = {}, html = '
     if (s === 0) throw new TypeError('network error')
     return { status: s, ok: s < 300, json: async () => page.json }
   }
-  w.navigator.sendBeacon = (to, blob) => {
-    sent.push({ via: 'beacon', to, blob })
+  w.navigator.sendBeacon = (to, data) => {
+    sent.push({ via: 'beacon', to, body: data })
     return true
   }
   const script = w.document.createElement('script')
@@ -49,14 +49,8 @@ export const makePage = ({ url = 'https://site.test/p?x=1', attrs = {}, html = '
     w.document.readyState == 'complete' || w.dispatchEvent(new w.Event('load'))
     mock.timers.tick(1)
   }
-  /** Parsed bodies of everything sent so far (beacons are Blobs, read asynchronously). */
-  page.bodies = async () => {
-    const out = []
-    for (const r of sent) {
-      if (r.to.endsWith('/track')) out.push(JSON.parse(r.blob ? await r.blob.text() : r.body))
-    }
-    return out
-  }
+  /** Parsed bodies of everything sent so far (fetch and beacon bodies are strings). */
+  page.bodies = async () => sent.filter((r) => r.to.endsWith('/track')).map((r) => JSON.parse(r.body))
   page.events = async () => (await page.bodies()).flatMap((b) => b.events)
   page.hide = (state = 'hidden') => {
     Object.defineProperty(w.document, 'visibilityState', { value: state, configurable: true })

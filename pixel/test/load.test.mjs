@@ -35,7 +35,7 @@ const STORED = { vid: 'storedVid1234567', i: 'zzzzzzzz', visit: 1, seen: T0 - 60
 const remember = (p, st = STORED) => p.w.localStorage.setItem('oie_id', JSON.stringify(st))
 const beacon = async (p) => {
   const r = p.sent.find((x) => x.via == 'beacon')
-  return JSON.parse(await r.blob.text())
+  return JSON.parse(r.body)
 }
 
 describe('page load', () => {
@@ -77,6 +77,35 @@ describe('page load', () => {
     assert.equal(p.sent.length, 1, 'consent sends what waited once the storage is read')
   })
 
+  it('a first visit reads and writes no cookie while localStorage works; events write localStorage only', () => {
+    const p = makePage({ url: 'https://site.test/p?i=ab3f9k2q' })
+    const log = spy(p)
+    p.start()
+    p.idle()
+    for (let k = 0; k < 3; k++) p.w.oie('track', 'e' + k)
+    assert.ok(!log.includes('cookie get'), 'localStorage works, so its emptiness is the answer')
+    assert.ok(!log.includes('cookie set'), 'the cookie is only the store when localStorage does not work')
+    assert.equal(log.filter((x) => x == 'setItem oie_id').length, 4, 'the identity and each later event')
+    assert.ok(!log.includes('removeItem oie_retry'), 'no retry batches kept: nothing to rewrite')
+    assert.equal(p.d.cookie, '')
+  })
+
+  it('keeps the identity in the cookie on every event when localStorage does not work', () => {
+    const p = makePage()
+    Object.defineProperty(p.w, 'localStorage', {
+      get() {
+        throw new p.w.DOMException('denied', 'SecurityError')
+      },
+    })
+    const log = spy(p)
+    p.start()
+    p.idle()
+    p.w.oie('track', 'a')
+    assert.equal(log.filter((x) => x == 'cookie set').length, 2)
+    const st = JSON.parse(decodeURIComponent(p.d.cookie.match(/oie_id=([^;]*)/)[1]))
+    assert.equal(st.seen, T0 + 1)
+  })
+
   it('a pagehide before idle time reads the storage at once and sends a correct batch', async () => {
     const p = makePage({ url: 'https://site.test/p?x=1&i=ab3f9k2q' })
     remember(p, { ...STORED, seen: T0 - IDLE - 1 })
@@ -103,7 +132,7 @@ describe('page load', () => {
     assert.equal(body.events[0].url, 'https://site.test/p?x=1')
     const st = JSON.parse(p.w.localStorage.getItem('oie_id'))
     assert.deepEqual([st.sid, st.visit, st.seen, st.i], [body.sid, 2, T0, 'ab3f9k2q'])
-    assert.match(p.d.cookie, /oie_id=/)
+    assert.equal(p.d.cookie, '')
   })
 
   it('a hidden page before idle time sends with the stored session', async () => {
@@ -129,11 +158,14 @@ describe('page load', () => {
     p.w.oie('track', 'b')
     mock.timers.tick(10000)
     await settle()
-    const [body] = await p.bodies()
-    assert.equal(body.sid, 'oldSid')
+    const bodies = await p.bodies()
     assert.deepEqual(
-      body.events.map((e) => e.type),
-      ['pageview', 'custom', 'custom'],
+      bodies.map((b) => [b.sid, b.events.map((e) => e.type)]),
+      [
+        ['oldSid', ['pageview', 'custom']],
+        ['oldSid', ['custom']],
+      ],
+      'what waited goes at idle time, a later event after 10 s',
     )
     assert.equal(JSON.parse(p.w.localStorage.getItem('oie_id')).seen, T0 + 501)
   })

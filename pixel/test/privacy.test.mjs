@@ -36,7 +36,7 @@ describe('privacy', () => {
     p.w.oie('consent', true)
     p.w.oie('track', 'signup', { plan: 'pro' })
     p.start()
-    mock.timers.tick(10000)
+    p.idle()
     const events = await p.events()
     assert.deepEqual(
       events.map((e) => e.type),
@@ -82,7 +82,7 @@ describe('privacy', () => {
     const p = makePage({ attrs: { 'data-allow-automation': '' } })
     Object.defineProperty(p.w.navigator, 'webdriver', { value: true })
     p.start()
-    mock.timers.tick(10000)
+    p.idle()
     assert.equal(p.sent.length, 1)
   })
 
@@ -94,7 +94,7 @@ describe('privacy', () => {
       },
     })
     p.start()
-    mock.timers.tick(10000)
+    p.idle()
     assert.equal(p.sent.length, 1)
   })
 })

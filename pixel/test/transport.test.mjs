@@ -42,7 +42,9 @@ describe('batching', () => {
     assert.equal(req.to, 'https://api.test/track')
     assert.equal(req.init.method, 'POST')
     assert.equal(req.init.keepalive, true)
-    assert.deepEqual(req.init.headers, { 'Content-Type': 'text/plain' })
+    // A string body and no header of ours: the browser sends text/plain;charset=UTF-8, no preflight.
+    assert.equal(typeof req.body, 'string')
+    assert.equal(req.init.headers, undefined)
     const events = await p.events()
     assert.deepEqual(
       events.map((e) => e.type),
@@ -52,13 +54,45 @@ describe('batching', () => {
     assert.equal(events[0].ts, T0)
   })
 
-  it('sends fewer than 5 events after 10 seconds', () => {
+  it('sends the pageview at idle time after load, with no timer left to wake an idle page', () => {
+    const p = makePage()
+    p.start()
+    mock.timers.tick(5000)
+    assert.equal(p.sent.length, 0, 'nothing is sent before the load event')
+    p.idle()
+    assert.equal(p.sent.length, 1)
+    assert.equal(p.sent[0].via, 'fetch', 'a fetch, so a failure is kept for a retry')
+    mock.timers.tick(60000)
+    assert.equal(p.sent.length, 1, 'an idle page is not woken again')
+  })
+
+  it('sends the pageview after 10 s when the load event never comes', async () => {
     const p = makePage()
     p.start()
     mock.timers.tick(9999)
     assert.equal(p.sent.length, 0)
     mock.timers.tick(1)
     assert.equal(p.sent.length, 1)
+    assert.deepEqual(
+      (await p.events()).map((e) => e.type),
+      ['pageview'],
+    )
+  })
+
+  it('sends fewer than 5 later events after 10 seconds', async () => {
+    const p = makePage()
+    p.start()
+    p.idle()
+    track(p, 2)
+    mock.timers.tick(9999)
+    assert.equal(p.sent.length, 1)
+    mock.timers.tick(1)
+    assert.equal(p.sent.length, 2)
+    const [, later] = await p.bodies()
+    assert.deepEqual(
+      later.events.map((e) => e.type),
+      ['custom', 'custom'],
+    )
   })
 
   it('sends a burst of events in bodies of at most 50, losing none', async () => {
@@ -74,13 +108,13 @@ describe('batching', () => {
     assert.equal(ids.size, 121)
   })
 
-  it('uses sendBeacon with a text/plain Blob when the page hides', async () => {
+  it('uses sendBeacon with a string body (text/plain, no Blob) when the page hides', async () => {
     const p = makePage()
     p.start()
     p.hide()
     const [req] = p.sent
     assert.equal(req.via, 'beacon')
-    assert.equal(req.blob.type, 'text/plain')
+    assert.equal(typeof req.body, 'string')
     const types = (await p.events()).map((e) => e.type)
     assert.deepEqual(types, ['pageview', 'visibility'])
   })
@@ -88,7 +122,7 @@ describe('batching', () => {
   it('honours data-endpoint', () => {
     const p = makePage({ attrs: { 'data-endpoint': 'https://collect.test/api/' } })
     p.start()
-    mock.timers.tick(10000)
+    p.idle()
     assert.equal(p.sent[0].to, 'https://collect.test/api/track')
   })
 })
@@ -100,19 +134,21 @@ describe('retries', () => {
     it(`keeps a batch that failed with ${status || 'a network error'} and resends it on the next load`, async () => {
       const p = makePage({ status })
       p.start()
-      mock.timers.tick(10000)
+      p.idle() // the pageview is sent at idle time (T0 + 1)
       await settle()
       const kept = retries(p)
       assert.equal(kept.length, 1)
       assert.equal(kept[0][1], 1)
-      assert.equal(kept[0][2], T0 + 10000 + 5000)
+      assert.equal(kept[0][2], T0 + 1 + 5000)
+      const resent = (page) => page.sent.filter((r) => r.body == kept[0][0]).length
 
-      // The next page load, before the back-off: nothing is resent yet.
+      // The next page load, before the back-off: nothing is resent yet (its own pageview goes).
       const soon = makePage()
       soon.w.localStorage.setItem('oie_retry', JSON.stringify(kept))
       soon.start()
       soon.idle()
-      assert.equal(soon.sent.length, 0)
+      assert.equal(resent(soon), 0)
+      assert.equal(soon.sent.length, 1)
 
       mock.timers.tick(4999)
       const next = makePage()
@@ -120,8 +156,8 @@ describe('retries', () => {
       next.start()
       assert.equal(next.sent.length, 0, 'kept batches are resent at idle time, not during the load')
       next.idle()
-      assert.equal(next.sent.length, 1)
-      assert.equal(next.sent[0].body, kept[0][0])
+      assert.equal(resent(next), 1)
+      assert.equal(next.sent[0].body, kept[0][0], 'the kept batch goes before the pageview of this page')
       await settle()
       assert.deepEqual(retries(next), [])
     })
@@ -130,8 +166,9 @@ describe('retries', () => {
   it('does not keep a batch rejected with another 4xx', async () => {
     const p = makePage({ status: 400 })
     p.start()
-    mock.timers.tick(10000)
+    p.idle()
     await settle()
+    assert.equal(p.sent.length, 1)
     assert.deepEqual(retries(p), [])
   })
 

@@ -75,7 +75,8 @@ def test_the_address_bar_is_clean_from_load_whatever_the_consent_state(
     with capture.lock:
         bodies = list(capture.tracks)
     assert {(b["vid"], b["i"], b["tok"]) for b in bodies} == {("tokVid123456", "ab3f9k2q", TOKEN)}
-    assert stored[0] is not None and "oie_id=" in stored[1]
+    assert stored[0] is not None, "consent given: the identity is stored"
+    assert "oie_id=" not in stored[1], "localStorage works, so no cookie is written"
 
 
 def test_refuse_accept_refuse_on_one_pageview_sends_only_what_was_consented(

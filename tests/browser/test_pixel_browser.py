@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from playwright.sync_api import Page
@@ -132,3 +133,49 @@ def test_a_visit_after_30_idle_minutes_is_a_new_session(page: Page, server: tupl
     (visit,) = _of(second["events"], "return_visit")
     assert visit["props"]["visit"] == 2
     assert visit["props"]["last_seen_ms"] < visit["ts"] - 30 * 60 * 1000
+
+
+def test_a_page_left_before_load_still_sends_the_pageview_and_identity_by_beacon(
+    page: Page, server: tuple[str, Capture]
+) -> None:
+    base, capture = server
+    # An image from a server that accepts and never answers holds `load` back, so idle time (and
+    # with it the storage) never comes; no request interception, which would hold the beacon too.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        never = f"http://127.0.0.1:{silent.getsockname()[1]}/never.png"
+        page.add_init_script(
+            "document.addEventListener('DOMContentLoaded', () => "
+            f"document.body.appendChild(Object.assign(document.createElement('img'), {{ src: '{never}' }})))"
+        )
+        page.goto(f"{base}/fixtures/landing.html?i=ab3f9k2q&oie_t={TOKEN}", wait_until="domcontentloaded")
+        page.wait_for_function(READY)
+        state = page.evaluate("[document.readyState, localStorage.getItem('oie_id'), document.cookie]")
+        assert state == ["interactive", None, ""], "before load: nothing stored yet"
+        page.goto(f"{base}/fixtures/blank.html", wait_until="commit")  # leaves: pagehide, one beacon
+    capture.wait_for(lambda events: "pageview" in _types(events))
+
+    with capture.lock:
+        (body,) = [b for b in capture.tracks if "pageview" in _types(b["events"])]
+        content_type = capture.content_types[capture.tracks.index(body)]
+    assert (body["vid"], body["i"], body["tok"]) == ("tokVid123456", "ab3f9k2q", TOKEN)
+    assert body["sid"] and body["ctx"]["visit"] == 1
+    assert _types(body["events"])[:2] == ["pageview", "custom"]
+    assert body["events"][0]["url"] == f"{base}/fixtures/landing.html"
+    assert content_type.startswith("text/plain")
+
+
+def test_an_idle_page_sends_its_pageview_at_idle_time_and_writes_no_cookie(
+    page: Page, server: tuple[str, Capture]
+) -> None:
+    base, capture = server
+    page.goto(f"{base}/fixtures/landing.html?i=ab3f9k2q&oie_t={TOKEN}")
+    page.wait_for_function(READY)
+    # No input and the page stays open: the pageview goes in the idle-time task after `load`
+    # (requestIdleCallback, at most 2 s), not after the 10 s batch timer.
+    capture.wait_for(lambda events: "pageview" in _types(events), timeout=5)
+    stored = page.evaluate("[JSON.parse(localStorage.getItem('oie_id')).vid, document.cookie]")
+    assert stored == ["tokVid123456", ""], "localStorage works: the identity is stored there only"
+    with capture.lock:
+        (body,) = capture.tracks
+    assert (body["vid"], body["i"], body["tok"]) == ("tokVid123456", "ab3f9k2q", TOKEN)
+    assert _types(body["events"])[0] == "pageview"
