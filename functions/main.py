@@ -73,6 +73,14 @@ def campaign_step(request: Request) -> Response:
 
 
 @functions_framework.http
+def campaign_plan(request: Request) -> Response:
+    """Plan one contact with the language model, then start it or queue it for review (Cloud Tasks)."""
+    from oie.planner.http import handle
+
+    return handle(request)
+
+
+@functions_framework.http
 def jobs(request: Request) -> Response:
     """Run one registered job now (called by Cloud Scheduler)."""
     from oie.jobs.http import handle

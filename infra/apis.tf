@@ -2,6 +2,8 @@
 
 locals {
   services = toset([
+    # Vertex AI: the language-model planner calls Gemini as the campaign_plan function's identity.
+    "aiplatform.googleapis.com",
     "artifactregistry.googleapis.com",
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com",

@@ -12,6 +12,14 @@ locals {
         { path = "due_at", order = "ASCENDING" },
       ]
     }
+    # `oie planner reviews list`: a tenant's pending plan reviews, newest first.
+    plan_reviews_pending = {
+      collection = "plan_reviews"
+      fields = [
+        { path = "status", order = "ASCENDING" },
+        { path = "created_at", order = "DESCENDING" },
+      ]
+    }
     # An erasure request (oie privacy erase) finds one lead's tracking links.
     links_by_tenant_lead = {
       collection = "links"

@@ -72,6 +72,19 @@ locals {
       invoker       = "tasks"
       edge          = false
     }
+    # Mostly waits on the model, so one instance plans several contacts at once; the
+    # campaign-planning queue's rates (var.planner) pace it.
+    campaign_plan = {
+      description   = "Plan one contact with the language model, then start it or queue it for review (Cloud Tasks)."
+      memory        = "512M"
+      cpu           = "1"
+      concurrency   = 8
+      min_instances = 0
+      max_instances = 20
+      timeout       = 300
+      invoker       = "tasks"
+      edge          = false
+    }
     jobs = {
       description   = "Run one registered job now (called by Cloud Scheduler)."
       memory        = "1G"
@@ -108,6 +121,8 @@ locals {
     OIE_GCP_PROJECT                   = var.project_id
     OIE_GO_BASE_URL                   = var.go_base_url
     OIE_MAILER                        = "sendgrid"
+    OIE_PLANNER_MODEL                 = var.planner.model
+    OIE_PLANNER_REGION                = var.planner.location
     OIE_REGION                        = var.region
     OIE_TASKS                         = "cloud"
     OIE_TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email

@@ -48,6 +48,14 @@ locals {
       enqueues         = true
       tenant_secrets   = true
     }
+    # Plans contacts with Gemini on Vertex AI (the only identity granted aiplatform.user), reads
+    # evidence and records generations, then starts the contact (Firestore, campaign-steps tasks).
+    campaign_plan = {
+      project_roles    = ["roles/aiplatform.user", "roles/bigquery.jobUser", "roles/datastore.user"]
+      warehouse_writer = true
+      enqueues         = true
+      tenant_secrets   = false
+    }
     # Scoring, win rates, rollups (BigQuery jobs); personalization sync, nudges, alert markers
     # (Firestore); campaign_requeue re-enqueues lost campaign steps (Cloud Tasks).
     jobs = {

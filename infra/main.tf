@@ -14,4 +14,6 @@ locals {
   # Tenant id-derivation keys are created by ops (one secret per tenant) under this prefix;
   # the code looks them up by name, so the prefix is part of the contract, not a setting.
   tenant_secret_prefix = "oie-tenant-"
+  # Tenants' CRM tokens, written when a tenant connects its CRM (oie.crm.secret_store).
+  crm_secret_prefix = "oie-crm-"
 }

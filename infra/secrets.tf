@@ -58,3 +58,30 @@ resource "google_project_iam_member" "tenant_secret_accessor" {
     expression  = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/${local.tenant_secret_prefix}\")"
   }
 }
+
+# CRM credentials (oie-crm-<tenant>, see functions/oie/crm/secret_store.py): the console, served by
+# the outcomes function, creates the secret and adds a version when a tenant connects its CRM; the
+# jobs function reads them to sync. The condition keeps both to those secrets only.
+resource "google_project_iam_member" "crm_secret_writer" {
+  project = var.project_id
+  role    = "roles/secretmanager.admin"
+  member  = "serviceAccount:${google_service_account.function["outcomes"].email}"
+
+  condition {
+    title       = "oie-crm-secrets-only"
+    description = "Only Secret Manager secrets whose id starts with ${local.crm_secret_prefix}."
+    expression  = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/${local.crm_secret_prefix}\")"
+  }
+}
+
+resource "google_project_iam_member" "crm_secret_accessor" {
+  project = var.project_id
+  role    = "roles/secretmanager.secretAccessor"
+  member  = "serviceAccount:${google_service_account.function["jobs"].email}"
+
+  condition {
+    title       = "oie-crm-secrets-only"
+    description = "Only Secret Manager secrets whose id starts with ${local.crm_secret_prefix}."
+    expression  = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/${local.crm_secret_prefix}\")"
+  }
+}

@@ -1,4 +1,4 @@
-# Cloud Tasks queues that drive per-contact campaign steps, with their retry and rate limits.
+# Cloud Tasks queues that drive per-contact campaign steps and planning, with their retry and rate limits.
 
 locals {
   # Mirrors functions/oie/queues.py QUEUES (queue name -> target function); tests/infra
@@ -22,6 +22,29 @@ locals {
       min_backoff               = "5s"
       max_backoff               = "1800s"
       max_doublings             = 6
+      max_retry_duration        = "86400s"
+    }
+    # Page visits, level crossings and outcomes for waiting plans: small and quick, like webhook events.
+    "intent-signals" = {
+      target                    = "campaign_step"
+      max_dispatches_per_second = 50
+      max_concurrent_dispatches = 100
+      max_attempts              = 30
+      min_backoff               = "5s"
+      max_backoff               = "1800s"
+      max_doublings             = 6
+      max_retry_duration        = "86400s"
+    }
+    # One task per contact to plan: the rate and concurrency are what pace a 100,000-contact start
+    # against the model's quota. A 503 (model busy, tenant at its concurrency cap) backs off.
+    "campaign-planning" = {
+      target                    = "campaign_plan"
+      max_dispatches_per_second = var.planner.max_dispatches_per_second
+      max_concurrent_dispatches = var.planner.max_concurrent_dispatches
+      max_attempts              = 20
+      min_backoff               = "10s"
+      max_backoff               = "600s"
+      max_doublings             = 5
       max_retry_duration        = "86400s"
     }
   }

@@ -173,6 +173,31 @@ variable "load_balancer" {
   }
 }
 
+variable "planner" {
+  description = "The language-model planner: Gemini model and Vertex AI location (OIE_PLANNER_MODEL, OIE_PLANNER_REGION), and the campaign-planning queue's pace."
+  type = object({
+    location                  = optional(string, "europe-west1")
+    max_concurrent_dispatches = optional(number, 20)
+    max_dispatches_per_second = optional(number, 5)
+    model                     = optional(string, "gemini-2.5-flash")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = can(regex("^gemini-[a-z0-9.-]+$", var.planner.model))
+    error_message = "planner.model must be a Gemini model id, e.g. gemini-2.5-flash."
+  }
+  validation {
+    condition     = var.planner.max_dispatches_per_second > 0 && var.planner.max_dispatches_per_second <= 500
+    error_message = "planner.max_dispatches_per_second must be above 0 and at most 500 (Cloud Tasks' limit)."
+  }
+  validation {
+    condition     = var.planner.max_concurrent_dispatches >= 1 && var.planner.max_concurrent_dispatches <= 5000
+    error_message = "planner.max_concurrent_dispatches must be between 1 and 5000."
+  }
+}
+
 variable "prefix" {
   description = "Short prefix for resource names (service accounts, buckets, queues' siblings); keeps several deployments apart."
   type        = string

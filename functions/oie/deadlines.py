@@ -54,7 +54,8 @@ class Budget:
 # lands on a generic page), a click write, and a spool write if the warehouse fails; the
 # request budget caps the sum. track answers 503 within ~3 s so the pixel retries.
 # personalize must not hold the page (the pixel reveals it after 300 ms anyway). The others
-# sit well inside infra's timeouts (infra/functions.tf). `cli` is commands, tests and the
+# sit well inside infra's timeouts (infra/functions.tf); campaign_plan's http is the model
+# (a generation, its retries and one repair). `cli` is commands, tests and the
 # local scheduler: per-call budgets, no request budget.
 # fmt: off
 BUDGETS: dict[str, Budget] = {
@@ -65,6 +66,7 @@ BUDGETS: dict[str, Budget] = {
     "outcomes":      Budget(   8.0,      2.0,       3.0,    2.0,  2.0,   2.0),
     "webhooks":      Budget(  30.0,      5.0,      10.0,    5.0,  5.0,   5.0),
     "campaign_step": Budget(  90.0,     10.0,      20.0,   10.0, 20.0,  10.0),
+    "campaign_plan": Budget( 240.0,     10.0,      20.0,   10.0, 90.0,  10.0),
     "jobs":          Budget(1700.0,     60.0,     900.0,   30.0, 10.0,  10.0),
     "cli":           Budget(  None,     30.0,      30.0,   30.0, 10.0,  10.0),
 }

@@ -100,6 +100,27 @@ class Settings(BaseSettings):
     unsubscribe_accept_legacy_links: bool = True
     token_signing_key: SecretStr = SecretStr("local-dev-only")
 
+    # The language-model planner (oie.planner): Vertex AI Gemini through google-genai, as the
+    # function's service account. A base URL points the same SDK at a local server instead
+    # (oie.devstack.gemini_server); empty means Vertex AI itself. Prices are USD per 1M tokens,
+    # for the cost estimate recorded with every plan.
+    planner_model: str = "gemini-2.5-flash"
+    planner_region: str = "europe-west1"
+    planner_base_url: str = ""
+    planner_max_output_tokens: int = Field(default=4096, ge=256, le=65_536)
+    planner_price_input_per_1m: float = Field(default=0.30, ge=0)
+    planner_price_output_per_1m: float = Field(default=2.50, ge=0)
+    # A worker that crashed holding a concurrency slot frees it after this long.
+    planner_lease_seconds: int = Field(default=120, ge=10, le=3600)
+
+    # CRM sync (oie.crm). The APIs' bases: tests and `make run` point them at the local CRM
+    # servers (oie.devstack.crm_servers); anything but https:// is refused unless it is this machine.
+    crm_hubspot_host: str = "https://api.hubapi.com"
+    # Empty: Salesforce's own hosts (the tenant's My Domain). Set: every Salesforce call goes there.
+    crm_salesforce_base_url: str = ""
+    # One sync's total time for its CRM calls, back-off on rate limits included.
+    crm_sync_deadline_seconds: float = Field(default=240, ge=1, le=1500)
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
@@ -112,6 +133,13 @@ class Settings(BaseSettings):
                 value = getattr(self, name)
                 if field.annotation is SecretStr and value.get_secret_value() in PLACEHOLDER_SECRETS:
                     raise ValueError(f"OIE_{name.upper()} still holds a placeholder in production")
+        return self
+
+    @model_validator(mode="after")
+    def _planner_talks_to_vertex_in_production(self) -> Settings:
+        # A base URL is for the local Gemini server; production authenticates to Vertex AI itself.
+        if self.env == "prod" and self.planner_base_url and not self.planner_base_url.startswith("https://"):
+            raise ValueError("OIE_PLANNER_BASE_URL must be empty (Vertex AI) or https:// in production")
         return self
 
     @model_validator(mode="after")

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.firestore
 DOC = load_document()
 METHODS = ("get", "put", "post", "delete", "options", "patch")
 # Served by the public functions but not public API: the admin HTML pages (a person's browser).
-NOT_PUBLIC_FUNCTIONS = {"go", "campaign_step", "jobs"}
+NOT_PUBLIC_FUNCTIONS = {"go", "campaign_step", "campaign_plan", "jobs"}
 SAMPLE = {"tenant": "acme", "lead": "ld_0000000000000000"}
 
 

@@ -165,3 +165,26 @@ def check_private_functions_are_never_public(infra: Infra) -> None:
     assert re.search(r'if fn\.invoker != "public"\}', private_binding["for_each"])
     assert private_binding["member"] == "${local.private_invokers[each.value.invoker]}"
     assert not any(member in str(infra.locals["private_invokers"]) for member in PUBLIC_MEMBERS)
+
+
+# Only the planner calls Gemini: a Vertex AI role anywhere else would let another function spend tokens.
+PLANNER_FUNCTION = "campaign_plan"
+VERTEX_ROLE = "roles/aiplatform.user"
+
+
+def check_vertex_ai_is_granted_to_the_planner_only(infra: Infra) -> None:
+    assert "aiplatform.googleapis.com" in infra.locals["services"], "the Vertex AI API is not enabled (apis.tf)"
+    granted = {
+        name: [role for role in access["project_roles"] if role.startswith("roles/aiplatform")]
+        for name, access in infra.locals["function_access"].items()
+    }
+    assert granted.get(PLANNER_FUNCTION) == [VERTEX_ROLE], f"{PLANNER_FUNCTION} must hold {VERTEX_ROLE} (iam.tf)"
+    others = sorted(name for name, roles in granted.items() if roles and name != PLANNER_FUNCTION)
+    assert not others, f"Vertex AI roles granted to functions other than {PLANNER_FUNCTION}: {others}"
+    # Any other binding (a project role, a service account of its own) naming a Vertex AI role.
+    for rtype, named in infra.resources.items():
+        for rname, body in named.items():
+            assert "roles/aiplatform" not in str(body), f"{rtype}.{rname} grants a Vertex AI role"
+    for name, value in infra.locals.items():
+        if name != "function_access":
+            assert "roles/aiplatform" not in str(value), f"local.{name} names a Vertex AI role"

@@ -69,6 +69,33 @@ MUTATIONS = {
         lambda text: text.replace('invoker       = "tasks"', 'invoker       = "public"'),
         infra_checks.check_private_functions_are_never_public,
     ),
+    "the planning queue removed": (
+        "tasks.tf",
+        lambda text: remove_block(text, r'^    "campaign-planning" = \{'),
+        infra_checks.check_every_queue_exists,
+    ),
+    "Vertex AI granted to another function": (
+        "iam.tf",
+        lambda text: text.replace(
+            'project_roles    = ["roles/bigquery.jobUser", "roles/datastore.user"]',
+            'project_roles    = ["roles/aiplatform.user", "roles/bigquery.jobUser", "roles/datastore.user"]',
+            1,
+        ),
+        infra_checks.check_vertex_ai_is_granted_to_the_planner_only,
+    ),
+    "Vertex AI granted to the build account": (
+        "iam.tf",
+        lambda text: text.replace(
+            '"roles/artifactregistry.writer", "roles/logging.logWriter"',
+            '"roles/aiplatform.user", "roles/artifactregistry.writer", "roles/logging.logWriter"',
+        ),
+        infra_checks.check_vertex_ai_is_granted_to_the_planner_only,
+    ),
+    "the Vertex AI API not enabled": (
+        "apis.tf",
+        lambda text: text.replace('    "aiplatform.googleapis.com",\n', ""),
+        infra_checks.check_vertex_ai_is_granted_to_the_planner_only,
+    ),
     "go allowed to scale to zero": (
         "functions.tf",
         lambda text: text.replace("min_instances = 1", "min_instances = 0", 1),

@@ -38,3 +38,7 @@ def test_every_plain_env_var_is_a_settings_field(infra: Infra) -> None:
 
 def test_task_and_job_handlers_are_never_public(infra: Infra) -> None:
     infra_checks.check_private_functions_are_never_public(infra)
+
+
+def test_only_the_planner_function_may_call_vertex_ai(infra: Infra) -> None:
+    infra_checks.check_vertex_ai_is_granted_to_the_planner_only(infra)

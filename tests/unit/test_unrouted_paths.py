@@ -10,7 +10,9 @@ import pytest
 MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 
 
-@pytest.mark.parametrize("target", ["go", "track", "personalize", "outcomes", "webhooks", "campaign_step", "jobs"])
+@pytest.mark.parametrize(
+    "target", ["go", "track", "personalize", "outcomes", "webhooks", "campaign_step", "campaign_plan", "jobs"]
+)
 def test_a_control_character_in_the_path_is_a_json_404_naming_the_path(target, monkeypatch):
     # create_app records its target in FUNCTION_TARGET; monkeypatch puts the variable back.
     monkeypatch.setenv("FUNCTION_TARGET", target)

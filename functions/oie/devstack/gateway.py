@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from oie import deadlines
 from oie.wiring import container
 
-FUNCTIONS = ("go", "track", "personalize", "outcomes", "webhooks", "campaign_step", "jobs")
+FUNCTIONS = ("go", "track", "personalize", "outcomes", "webhooks", "campaign_step", "campaign_plan", "jobs")
 MAIN = Path(__file__).resolve().parents[2] / "main.py"
 PIXEL_DIST = Path(__file__).resolve().parents[3] / "pixel" / "dist"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
