@@ -183,3 +183,12 @@ delete from lead_score_history where tenant_id = @tenant_id and day < date(@cuto
 -- name: erase_score_history
 -- params: tenant_id STRING, lead_id STRING
 delete from lead_score_history where tenant_id = @tenant_id and lead_id = @lead_id;
+
+-- name: retention_plan_generations
+-- params: tenant_id STRING, cutoff TIMESTAMP
+-- A generation holds the lead's analysis in words: it goes with the tenant's retention too.
+delete from plan_generations where tenant_id = @tenant_id and planned_at < @cutoff;
+
+-- name: erase_plan_generations
+-- params: tenant_id STRING, lead_id STRING
+delete from plan_generations where tenant_id = @tenant_id and lead_id = @lead_id;

@@ -149,8 +149,43 @@ def person_everywhere(app):
         )
     path = unsubscribe.split("127.0.0.1:8080", 1)[1]
     assert gateway.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    _planned_and_watched(app, ada.lead_id, messages[ADA]["contact_campaign_id"])
     assert app.suppressions.is_suppressed("acme", "email", ADA)
     return ada, bob, messages
+
+
+def _planned_and_watched(app: Any, lead_id: str, ccid: str) -> None:
+    """What the language-model planner and the intent watch keep about a person, as they store it."""
+    now = app.clock.now()
+    analysis = "Augusta Lovelace read pricing twice"
+    app.warehouse.insert_rows(
+        "plan_generations",
+        [
+            {
+                "generation_id": "g-ada",
+                "tenant_id": "acme",
+                "campaign_id": "c1",
+                "lead_id": lead_id,
+                "input_hash": "h-ada",
+                "model": "gemini-2.5-flash",
+                "prompt_version": "plan-v1",
+                "outcome": "generated",
+                "model_calls": 1,
+                "prompt_tokens": 10,
+                "output_tokens": 10,
+                "cost_usd": 0.0,
+                "latency_ms": 1,
+                "plan_version": "v",
+                "lead_analysis": analysis,
+                "planned_at": now,
+            }
+        ],
+        id_field="generation_id",
+    )
+    tenant = app.firestore.collection("tenants").document("acme")
+    tenant.collection("plan_generations").document("h-ada").set({"lead_id": lead_id, "lead_analysis": analysis})
+    tenant.collection("plan_reviews").document(ccid).set({"lead_id": lead_id, "status": "pending"})
+    app.intent_watch.add("acme", "ab3f9k2q", lead_id, ccid, now)
 
 
 def test_an_erased_address_is_nowhere_in_the_warehouse_firestore_or_the_outbox(app, person_everywhere):

@@ -76,6 +76,14 @@ class FirestorePersonData:
             .where(filter=_filter("payload.tenant_id", "==", tenant_id))
             .where(filter=_filter("payload.alert.lead.id", "==", lead_id))
         )
+        # What planning and intent triggers keep about the person: plan copy and analysis, reviews, watches.
+        found["plan_generations"] = self._refs(
+            tenant.collection("plan_generations").where(filter=_filter("lead_id", "==", lead_id))
+        )
+        found["plan_reviews"] = [tenant.collection("plan_reviews").document(ccid) for ccid in ccids]
+        found["intent_watch"] = self._refs(
+            tenant.collection("intent_watch").where(filter=_filter("lead_id", "==", lead_id))
+        )
         found["spooled_clicks"] = self._refs(
             self._client.collection("spooled_clicks")
             .where(filter=_filter("tenant_id", "==", tenant_id))

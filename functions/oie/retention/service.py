@@ -23,6 +23,8 @@ _CUTOFF = ("tenant_id", "cutoff")
 RETENTION_STATEMENTS: dict[str, tuple[str, ...]] = {
     "retention_events": _CUTOFF,
     "retention_sessions": _CUTOFF,
+    # After retention_sessions: the running totals are recounted from the sessions left.
+    "retention_lead_aggregates": _CUTOFF,
     "retention_email_clicks": _CUTOFF,
     "retention_level_changes": _CUTOFF,
     "retention_message_events": _CUTOFF,
@@ -31,6 +33,7 @@ RETENTION_STATEMENTS: dict[str, tuple[str, ...]] = {
     "retention_webhook_raw_bodies": ("tenant_id", "raw_cutoff"),
     "retention_campaign_transitions": _CUTOFF,
     "retention_score_history": _CUTOFF,
+    "retention_plan_generations": _CUTOFF,
 }
 _LEAD = ("tenant_id", "lead_id")
 # Order matters: rows are found through identity_map, visitor_leads and campaign_transitions,
@@ -46,6 +49,8 @@ ERASE_STATEMENTS: dict[str, tuple[str, ...]] = {
     "erase_score_history": _LEAD,
     "erase_lead_outcomes": _LEAD,
     "erase_campaign_transitions": _LEAD,
+    "erase_plan_generations": _LEAD,
+    "erase_lead_aggregates": _LEAD,
     "erase_visitor_leads": _LEAD,
     "erase_identity_map": (*_LEAD, "email_sha256"),
 }
@@ -72,6 +77,12 @@ class PersonData(Protocol):
         ...
 
 
+class CrmEraser(Protocol):
+    def erase(self, tenant_id: str, lead_id: str) -> dict[str, Any]:
+        """Remove what the engine wrote to the tenant's CRM about the lead; what happened (oie.crm.erasure)."""
+        ...
+
+
 class Outbox(Protocol):
     def forget(self, email: str) -> int:
         """Delete the stored copies of messages sent to the address."""
@@ -87,6 +98,7 @@ class Retention:
     secrets: SecretResolver
     clock: Clock
     outbox: Outbox | None = None
+    crm: CrmEraser | None = None
 
     def run(self, window: Window) -> JobResult:
         """Delete each tenant's rows and outbound messages older than its retention; empty raw webhook
@@ -129,6 +141,8 @@ class Retention:
         # Read before the lead is deleted: a full name is specific enough to scrub from others' mail.
         full_name = self.people.full_name(tenant_id, lead_id).strip().lower()
         earlier = self.warehouse.query("erasures_for_email", _pick(params, ("tenant_id", "email_sha256")))
+        # Before Firestore forgets the lead: its CRM contact id is kept there.
+        crm = self.crm.erase(tenant_id, lead_id) if self.crm else None
         documents = self.people.forget(tenant_id, lead_id, normalised)
         counts = {name: self.warehouse.execute(name, _pick(params, keys)) for name, keys in ERASE_STATEMENTS.items()}
         counts["webhook_deliveries_scrubbed"] = self._scrub_deliveries(params)
@@ -146,7 +160,7 @@ class Retention:
             "lead_id": lead_id if imported else None,
             "requested_at": requested,
             "completed_at": self.clock.now(),
-            "rows_deleted": counts,
+            "rows_deleted": {**counts, "crm": crm} if crm else counts,
             "outcome": outcome,
         }
         self.warehouse.insert_rows("erasures", [record], id_field="request_id")
