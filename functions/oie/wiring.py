@@ -201,7 +201,21 @@ class Container:
             companies=self.companies,
             token_key=self.derived_key("identity"),
             ip_hash_key=self.derived_key("ip"),
+            intent=self.intent_handoff,
         )
+
+    @cached_property
+    def intent_handoff(self) -> Any:
+        """oie.track.intent.IntentHandoff: /track's cached look-up of the intent watch, and its queue."""
+        from oie.go.cache import ReadThroughCache
+        from oie.track.intent import IntentHandoff
+
+        def load(key: str) -> Any:
+            tenant_id, tracking_id = key.split("/", 1)
+            return self.intent_watch.get(tenant_id, tracking_id)
+
+        # Hits for a minute, misses for 10 s (ReadThroughCache): a contact just started is seen soon.
+        return IntentHandoff(watched=ReadThroughCache(load, 10_000, 60.0), tasks=lambda: self.tasks)
 
     @cached_property
     def profiles(self) -> ProfileStore:
@@ -262,6 +276,7 @@ class Container:
             secrets=self.secrets,
             clock=self.clock,
             outbox=OutboxFiles(self.settings.outbox_dir) if self.settings.mailer == "outbox" else None,
+            crm=self.crm_erasure,
         )
 
     @cached_property
@@ -288,7 +303,11 @@ class Container:
         from oie.outcomes.service import OutcomesService
 
         return OutcomesService(
-            store=self.outcome_store, warehouse=self.warehouse, profiles=self.profiles, clock=self.clock
+            store=self.outcome_store,
+            warehouse=self.warehouse,
+            profiles=self.profiles,
+            clock=self.clock,
+            tasks=self.tasks,
         )
 
     @cached_property
@@ -383,6 +402,8 @@ class Container:
     def campaign_service(self) -> Any:
         """oie.campaigns.service.CampaignService on Firestore, the task queue and the mailer."""
         from oie.campaigns import firestore as stores
+        from oie.campaigns.limits_firestore import FirestoreRateLimiter
+        from oie.campaigns.send_reads_firestore import FirestoreSendReads
         from oie.campaigns.sending import Links
         from oie.campaigns.service import CampaignService
 
@@ -390,7 +411,8 @@ class Container:
             states=stores.FirestoreCampaignStates(self.firestore),
             plans=stores.FirestorePlanVersions(self.firestore),
             senders=self.campaign_senders,
-            limiter=stores.FirestoreRateLimiter(self.firestore),
+            limiter=FirestoreRateLimiter(self.firestore),
+            reads=FirestoreSendReads(self.firestore),
             messages=stores.FirestoreOutboundMessages(self.firestore),
             contacts=stores.FirestoreContactSource(self.firestore),
             tenants=self.tenant_cache,
@@ -406,6 +428,35 @@ class Container:
             ),
             message_key=self.derived_key("message"),
             message_id_header=self.settings.mailer == "sendgrid",
+            watch=self.intent_watch,
+            experiments=self.campaign_experiments,
+        )
+
+    @cached_property
+    def campaign_experiments(self) -> Any:
+        """A/B/n winners per send node (oie.campaigns.ports.Experiments), read by sends, set by the job."""
+        from oie.campaigns.firestore import FirestoreExperiments
+
+        return FirestoreExperiments(self.firestore)
+
+    @cached_property
+    def intent_watch(self) -> Any:
+        """oie.campaigns.watch.IntentWatch: who waits on a pixel trigger."""
+        from oie.campaigns.watch_firestore import FirestoreIntentWatch
+
+        return FirestoreIntentWatch(self.firestore)
+
+    @cached_property
+    def signal_service(self) -> Any:
+        """oie.campaigns.signals.SignalService: intent signals applied to a lead's contact campaigns."""
+        from oie.campaigns.page_rules import PageRules
+        from oie.campaigns.signals import SignalService
+
+        return SignalService(
+            campaigns=self.campaign_service,
+            links=self.link_cache,
+            watch=self.intent_watch,
+            pages=PageRules(self.warehouse),
         )
 
     @cached_property
@@ -473,6 +524,177 @@ class Container:
             clock=self.clock,
             accept_legacy=self.settings.unsubscribe_accept_legacy_links,
         )
+
+    # -- sequencer webhooks (issue 15: Smartlead, Instantly) --
+
+    @cached_property
+    def sequencer_secrets(self) -> Any:  # oie.webhooks.sequencers.store.SecretHashes
+        from oie.webhooks.sequencers.store import FirestoreSecretHashes
+
+        return FirestoreSecretHashes(self.firestore)
+
+    @cached_property
+    def sequencer_webhooks(self) -> Any:  # oie.webhooks.sequencers.service.SequencerWebhooks
+        from oie.webhooks.sequencers.service import SequencerWebhooks
+        from oie.webhooks.sequencers.store import IdentityLeads
+
+        return SequencerWebhooks(
+            tenants=self.tenant_cache,
+            secrets=self.sequencer_secrets,  # uncached: a new secret counts at once
+            leads=IdentityLeads(self.links, self.warehouse),
+            markers=self.webhook_markers,
+            warehouse=self.warehouse,
+            tasks=self.tasks,
+            suppressions=self.suppressions,
+            clock=self.clock,
+        )
+
+    # -- planner (issue 13: the language-model planner) --
+
+    @cached_property
+    def planner_configs(self) -> Any:
+        """oie.planner.config.PlannerConfigs: each tenant's offer, brief, banned phrases and limits."""
+        from oie.planner.firestore import FirestorePlannerConfigs
+
+        return FirestorePlannerConfigs(self.firestore)
+
+    @cached_property
+    def language_model(self) -> Any:
+        """oie.planner.model.LanguageModel: Vertex AI Gemini, or the local server at planner_base_url."""
+        from oie.planner import gemini
+
+        s = self.settings
+        client = (
+            gemini.local_client(s.planner_base_url, s.gcp_project, s.planner_region)
+            if s.planner_base_url
+            else gemini.vertex_client(s.gcp_project, s.planner_region)
+        )
+        return gemini.GeminiModel(client, s.planner_model)
+
+    @cached_property
+    def language_planner(self) -> Any:
+        """oie.planner.service.LanguageModelPlanner: per-contact plans, budgets and records."""
+        from datetime import timedelta
+
+        from oie.planner.firestore import (
+            FirestoreGenerationRecords,
+            FirestoreLeadSummaries,
+            FirestoreSlots,
+            FirestoreTokenBudget,
+        )
+        from oie.planner.inputs import WarehouseEvidence
+        from oie.planner.records import Prices
+        from oie.planner.service import LanguageModelPlanner
+
+        s = self.settings
+        return LanguageModelPlanner(
+            model=self.language_model,
+            model_name=s.planner_model,
+            configs=self.planner_configs,
+            tenants=self.tenant_cache,
+            leads=self.leads,
+            evidence=WarehouseEvidence(self.warehouse),
+            records=FirestoreGenerationRecords(self.firestore),
+            warehouse=self.warehouse,
+            budget=FirestoreTokenBudget(self.firestore),
+            slots=FirestoreSlots(self.firestore),
+            summaries=FirestoreLeadSummaries(self.firestore),
+            clock=self.clock,
+            prices=Prices(s.planner_price_input_per_1m, s.planner_price_output_per_1m),
+            max_output_tokens=s.planner_max_output_tokens,
+            lease=timedelta(seconds=s.planner_lease_seconds),
+        )
+
+    @cached_property
+    def plan_reviews(self) -> Any:
+        """oie.planner.review.ReviewService: plans waiting for a person, approve (or edit) and reject."""
+        from oie.planner.review import FirestorePlanReviews, ReviewService
+        from oie.planner.review_checks import planner_guardrails
+
+        service = self.campaign_service
+        return ReviewService(
+            store=FirestorePlanReviews(self.firestore),
+            campaigns=service,
+            clock=self.clock,
+            guardrails=planner_guardrails(self.language_planner, service.plans),
+        )
+
+    @cached_property
+    def planning_tasks(self) -> Any:
+        """oie.planner.tasks.PlanningTasks: queue a campaign's planning, run one contact's task."""
+        from oie.planner.tasks import PlanningTasks
+
+        return PlanningTasks(
+            campaigns=self.campaign_service,
+            planner=self.language_planner,
+            configs=self.planner_configs,
+            reviews=self.plan_reviews.store,
+            tasks=self.tasks,
+            clock=self.clock,
+        )
+
+    # -- CRM sync (issue 15: HubSpot, Salesforce) --
+
+    @cached_property
+    def crm_store(self) -> Any:  # oie.crm.ports.CrmStore
+        from oie.crm.firestore import FirestoreCrmStore
+
+        return FirestoreCrmStore(self.firestore)
+
+    @cached_property
+    def crm_clients(self) -> Any:  # oie.crm.ports.CrmClients
+        from oie.crm.clients import CrmClientFactory
+
+        if self.settings.env == "prod" and self.settings.crm_salesforce_base_url:
+            raise ValueError("OIE_CRM_SALESFORCE_BASE_URL is for the local CRM server only")
+        hubspot, salesforce = self.settings.crm_hubspot_host, self.settings.crm_salesforce_base_url
+        unset = not {"crm_hubspot_host", "crm_salesforce_base_url"} & self.settings.model_fields_set
+        if self.settings.env == "local" and unset:
+            from oie.devstack.crm_servers import local_bases
+
+            # A command beside `make run` talks to the stack's local CRM servers, never a real CRM.
+            hubspot, salesforce = local_bases(self.settings.data_dir) or (hubspot, salesforce)
+        return CrmClientFactory(hubspot, salesforce)
+
+    @cached_property
+    def crm_sync(self) -> Any:  # oie.crm.sync.CrmSync
+        from oie.crm.sync import CrmSync
+
+        return CrmSync(
+            warehouse=self.warehouse,
+            store=self.crm_store,
+            secrets=self.secrets,
+            clients=self.crm_clients,
+            clock=self.clock,
+            deadline_seconds=self.settings.crm_sync_deadline_seconds,
+        )
+
+    @cached_property
+    def crm_connections(self) -> Any:  # oie.crm.service.CrmConnections: connect, status, lead_sync_state
+        from oie.crm.secret_store import LocalTokens, SecretManagerTokens
+        from oie.crm.service import CrmConnections
+
+        tokens = SecretManagerTokens(self.settings.gcp_project) if self.settings.env == "prod" else LocalTokens()
+        return CrmConnections(tenants=self.tenants, store=self.crm_store, tokens=tokens, clients=self.crm_clients)
+
+    @cached_property
+    def crm_readback(self) -> Any:  # oie.crm.readback.CrmReadback: outcomes from deal stages (crm_reconcile)
+        from oie.crm.readback import CrmReadback
+
+        return CrmReadback(
+            store=self.crm_store,
+            secrets=self.secrets,
+            clients=self.crm_clients,
+            outcomes=self.outcomes_service,
+            history=self.outcome_store,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def crm_erasure(self) -> Any:  # oie.crm.erasure.CrmErasure
+        from oie.crm.erasure import CrmErasure
+
+        return CrmErasure(store=self.crm_store, secrets=self.secrets, clients=self.crm_clients)
 
     def derived_key(self, purpose: str) -> bytes:
         """A key for one purpose, derived from the token signing secret (one secret to rotate)."""

@@ -88,8 +88,46 @@ def console(live: tuple[str, Any, Any], tmp_path: Path) -> Iterator[tuple[str, A
         "lead": hot.leads[0].lead_id,
         "campaign": seed.campaign_id,
         "section": sorted(SETTINGS_SECTIONS),
+        "review": pending_review(app, base, seed),
     }
     yield base, app, values
+
+
+def pending_review(app: Any, base: str, seed: Any) -> str:
+    """One AI plan waiting in the review queue (as the planner leaves it), for the plan-review pages."""
+    from oie.campaigns.models import Contact, contact_campaign_id
+    from oie.campaigns.plan import parse_plan
+    from oie.devstack.demo_campaign import demo_plan
+    from oie.planner.review import PlanReview, copy_of
+
+    lead = seed.leads[1]
+    plan = parse_plan(demo_plan(base))
+    review = PlanReview(
+        tenant_id="demo",
+        contact_campaign_id=contact_campaign_id("demo-review", lead.lead_id),
+        campaign_id="demo-review",
+        contact=Contact(
+            lead_id=lead.lead_id,
+            email=lead.lead.email,
+            tracking_id=lead.tracking_id,
+            first_name=lead.lead.first_name,
+            company=lead.lead.company,
+        ),
+        plan=plan,
+        messages=copy_of(plan),
+        record={
+            "model": "gemini-2.5-flash",
+            "prompt_version": "plan-v1",
+            "prompt_tokens": 2997,
+            "output_tokens": 616,
+            "cost_usd": 0.0024,
+            "outcome": "generated",
+        },
+        analysis="Read pricing twice, then the case studies, and asked for a demo through the form.",
+        created_at=datetime.now(UTC),
+    )
+    app.plan_reviews.store.add(review)
+    return review.contact_campaign_id
 
 
 @pytest.mark.parametrize("role", ["admin", "member"])
@@ -140,4 +178,48 @@ def test_the_unavailable_page_has_no_serious_or_critical_violation(console, brow
             app.warehouse.close()
             app.warehouse.path = path
             context.close()
+    assert found == {}, "\n".join(f"{k}:\n{v}" for k, v in found.items())
+
+
+def test_the_crm_and_sequencer_settings_in_each_state_have_no_serious_or_critical_violation(live, browser) -> None:
+    """The states a GET of each section does not reach: refused, connected, options refused, a secret shown once."""
+    from oie.crm.clients import CrmClientFactory
+    from oie.devstack.crm_servers import HubSpotServer
+
+    base, app, _seed = live
+    hubspot = HubSpotServer().start()
+    app.crm_clients = CrmClientFactory(hubspot.base_url)  # before any page builds the CRM services
+    key = create_key(app.api_keys, "demo", [], "An admin", datetime.now(UTC), role="admin")
+    found: dict[str, str] = {}
+
+    def check(page: Page, name: str) -> None:
+        shot(page, f"admin-{page.viewport_size['width']}-{name}")  # type: ignore[index]
+        if bad := violations(page):
+            found[f"{name}@{page.viewport_size['width']}"] = describe(bad)  # type: ignore[index]
+
+    try:
+        for width in WIDTHS:
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            login(page, base, key)
+            page.goto(f"{base}/outcomes/t/demo/admin/settings/crm")
+            for token, state in (("wrong-token-1", "crm-refused"), (hubspot.token, "crm-connected")):
+                page.fill("#hubspot-token", token)
+                with page.expect_navigation():
+                    page.click("#connect-hubspot button")
+                check(page, state)
+            page.fill("#deal_stages", "no equals sign")
+            with page.expect_navigation():
+                page.click("text=Save options")
+            assert page.get_attribute("#deal_stages", "aria-invalid") == "true"
+            check(page, "crm-options-refused")
+            with page.expect_navigation():
+                page.click("#crm-disconnect")
+            page.goto(f"{base}/outcomes/t/demo/admin/settings/sequencers")
+            with page.expect_navigation():
+                page.click("#sequencer-smartlead button")
+            check(page, "sequencers-secret-shown")
+            context.close()
+    finally:
+        hubspot.stop()
     assert found == {}, "\n".join(f"{k}:\n{v}" for k, v in found.items())

@@ -89,3 +89,62 @@ def test_every_console_page_has_data_and_a_second_seed_adds_nothing(seeded) -> N
     before = counts(app)
     assert not seed_history(app, BASE, signer)
     assert counts(app) == before
+
+
+@pytest.fixture
+def gemini() -> Iterator[Any]:
+    from oie.devstack import gemini_server
+
+    server = gemini_server.start()
+    yield server
+    server.stop()
+
+
+def test_the_demo_campaign_is_planned_per_contact_from_each_leads_seeded_visits(
+    firestore_emulator: FirestoreEmulator, tmp_path: Path, gemini: Any
+) -> None:
+    """As `make run` seeds it: the demo leads' visits, the history's scoring, then one planning task per lead."""
+    from werkzeug.test import Client
+
+    from oie.devstack.demo import seed_demo_visits
+    from oie.devstack.demo_campaign import plan_demo_campaign, seed_demo_sender
+    from oie.devstack.gateway import build_gateway
+
+    app = wiring.Container(
+        make_settings(tmp_path, default_landing_url=f"{BASE}/demo/", planner_base_url=gemini.base_url)
+    )
+    app.warehouse.migrate()
+    wiring.use(app)
+    app.tasks = RecordingQueue()
+    try:
+        seed = seed_demo(app, BASE)
+        signer = LocalSigner.load_or_create(tmp_path)
+        trust_for_tenant(app.tenants, "demo", signer)
+        seed_demo_sender(app, BASE)
+        assert seed_demo_visits(seed, BASE, app.clock.now()) == 4  # two sessions each for Ada and Grace
+        assert seed_history(app, BASE, signer)
+        report = plan_demo_campaign(app, BASE)
+        assert report.enqueued == len(seed.leads) and plan_demo_campaign(app, BASE).enqueued == 0
+        gateway = Client(build_gateway())
+        for task in [t for t in app.tasks.tasks if t.queue == "campaign-planning"]:
+            answer = gateway.post("/campaign_plan", json=task.payload, headers={"X-CloudTasks-TaskName": task.name})
+            assert answer.get_json()["outcome"] == "started"
+
+        rows = app.warehouse.sql(  # type: ignore[attr-defined]
+            "select lead_id, outcome, model, prompt_tokens, output_tokens, lead_analysis from plan_generations"
+        )
+        assert len(rows) == 4 and {r["outcome"] for r in rows} == {"generated"}
+        assert all(r["model"] == "gemini-2.5-flash" and r["prompt_tokens"] > 0 and r["output_tokens"] > 0 for r in rows)
+        by_email = {i.lead.email: i.lead_id for i in seed.leads}
+        states = {s.contact.email: s for s in app.campaign_service.states.in_campaign("demo", seed.campaign_id, 10)}
+        plans = {email: app.campaign_service.plans.get("demo", s.plan_version) for email, s in states.items()}
+        ada, grace = plans["ada@analytical-engines.example"], plans["grace@cobol.example"]
+        assert {n.id for n in ada.nodes} ^ {n.id for n in grace.nodes} == {"case_followup", "call_ask"}
+        assert ada.nodes[0].template.subject != grace.nodes[0].template.subject
+        prompts = [r["prompt"] for r in gemini.state.requests]
+        assert any("Compiler Works" in p and '"pricing_views": 2' in p for p in prompts)  # Grace's seeded visits
+        analyses = {r["lead_id"]: r["lead_analysis"] for r in rows}
+        assert "pricing twice" in analyses[by_email["grace@cobol.example"]]
+    finally:
+        app.close()
+        wiring.use(None)

@@ -69,12 +69,20 @@ def test_signatures_verify_and_a_changed_body_does_not():
 
 
 class Changes:
-    """A warehouse stand-in that answers `level_changes_to_alert` only."""
+    """A warehouse stand-in that answers `level_changes_to_alert`, and the planner's lead analyses."""
 
-    def __init__(self, *rows):
+    def __init__(self, *rows, analyses=None):
         self.rows = list(rows)
+        self.analyses = analyses or {}
 
     def query(self, name, params=None):
+        if name == "alert_lead_analyses":
+            # Bounded like the query: this tenant, these leads only.
+            return [
+                {"lead_id": lead, "lead_analysis": text}
+                for (tenant, lead), text in self.analyses.items()
+                if tenant == params["tenant_id"] and lead in params["lead_ids"]
+            ]
         assert name == "level_changes_to_alert"
         return self.rows
 
@@ -105,13 +113,13 @@ def change(level="hot", before="warm", lead="lead_1", evidence="verified", now=N
     }
 
 
-def alerts(sender, markers=None, *rows, channels=(SLACK, GENERIC)):
+def alerts(sender, markers=None, *rows, channels=(SLACK, GENERIC), analyses=None):
     leads = FakeLeadStore()
     leads.items[("acme", "lead_1")] = LeadRecord(
         email="ada@example.com", first_name="Ada", last_name="Lovelace", company="Engines"
     )
     return HotLeadAlerts(
-        warehouse=Changes(*rows),
+        warehouse=Changes(*rows, analyses=analyses),
         tenants=FakeTenantStore(make_tenant(alert_channels=channels)),
         leads=leads,
         markers=markers or FakeMarkers(),
@@ -188,3 +196,23 @@ def test_an_alert_carries_the_evidence_behind_the_level():
         "corroborated_sessions": 0,
         "id_only_sessions": 1,
     }
+
+
+def test_a_hot_lead_alert_carries_the_lead_analysis_in_slack_and_json():
+    sender = FakeSender(200)
+    analysis = "Read pricing twice after the second email; reading case studies."
+    alerts(sender, None, change(), analyses={("acme", "lead_1"): analysis, ("other", "lead_1"): "not this one"}).run(
+        WINDOW
+    )
+    slack, generic = (json.loads(body) for _, body, _ in sender.posts)
+    assert slack["text"].endswith(
+        f"— score 72/100 (recency 30, frequency 12, engagement 20, high-intent pages 10). {analysis}"
+    )
+    assert generic["lead"]["analysis"] == analysis
+
+
+def test_an_alert_without_a_plan_has_no_analysis_sentence():
+    sender = FakeSender(200)
+    alerts(sender, None, change(), channels=(SLACK,)).run(WINDOW)
+    ((_, body, _),) = sender.posts
+    assert json.loads(body)["text"].endswith("high-intent pages 10)")

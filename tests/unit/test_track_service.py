@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import pytest
 
+from oie.campaigns.contracts import IntentSignal
+from oie.campaigns.watch import WatchEntry
 from oie.errors import BackendUnavailable, Forbidden, InputError
 from oie.go.cache import ReadThroughCache
 from oie.identity import tokens
+from oie.track.intent import IntentHandoff
 from oie.track.service import RequestFacts, TrackService
 from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeCompanies, FakeTenantStore, FakeWarehouse
+from tests.fakes import FakeClock, FakeCompanies, FakeTenantStore, FakeWarehouse, RecordingQueue
 
 KEY = b"t" * 32
 CHROME = (
@@ -238,3 +241,95 @@ def test_custom_events_keep_bounded_extras():
     assert service(warehouse).accept(batch(custom), FACTS).rejected == []
     props = json.loads(warehouse.tables["events"][0]["props"])
     assert props == {"name": "plan_chosen", "plan": "pro", "seats": 12, "tags": ["a", "b"], "meta": {"ok": True}}
+
+
+# -- hand-off to waiting plans (oie.track.intent) ---------------------------------------
+
+
+class CountingWatch:
+    """The intent watch's get, counting reads; `watched` holds (tenant, tracking id) pairs."""
+
+    def __init__(self, *watched, down=False):
+        self.watched = set(watched)
+        self.reads = 0
+        self.down = down
+
+    def get(self, key):
+        self.reads += 1
+        if self.down:
+            raise BackendUnavailable("firestore: down")
+        tenant_id, tracking_id = key.split("/", 1)
+        if (tenant_id, tracking_id) not in self.watched:
+            return None
+        return WatchEntry(tenant_id=tenant_id, tracking_id=tracking_id, lead_id="ld_0000000000000001")
+
+
+class DownQueue:
+    def enqueue(self, task):
+        raise BackendUnavailable("cloud tasks is unavailable")
+
+
+def handing_service(watch, queue, warehouse=None):
+    track = service(warehouse)
+    track.intent = IntentHandoff(watched=ReadThroughCache(watch.get, 100, 60), tasks=lambda: queue)
+    return track
+
+
+def test_an_unwatched_visitor_costs_one_cached_lookup_and_enqueues_nothing():
+    watch, queue = CountingWatch(), RecordingQueue()
+    track = handing_service(watch, queue)
+    for n in range(3):
+        track.accept(batch(event(n + 1)), FACTS)
+    assert queue.tasks == [] and watch.reads == 1
+
+
+def test_a_batch_without_a_tracking_id_or_a_triggering_event_never_asks_the_watch():
+    watch, queue = CountingWatch(("acme", "ab3f9k2q")), RecordingQueue()
+    track = handing_service(watch, queue)
+    track.accept(batch(event(1), i=None), FACTS)
+    track.accept(batch(event(2, "scroll", depth=50), event(3, "active_time", ms=900)), FACTS)
+    assert watch.reads == 0 and queue.tasks == []
+
+
+def test_a_watched_visitors_pageview_form_and_return_visit_each_become_one_signal_task():
+    queue = RecordingQueue()
+    track = handing_service(CountingWatch(("acme", "ab3f9k2q")), queue)
+    events = (
+        event(1),
+        event(2, "scroll", depth=50),
+        event(3, "form_submit", form_id="demo"),
+        event(4, "return_visit", visit=2),
+    )
+    track.accept(batch(*events), FACTS)
+    signals = [IntentSignal.model_validate(t.payload["signal"]) for t in queue.tasks]
+    assert [s.type for s in signals] == ["page_visit", "form_submit", "return_visit"]
+    assert signals[0].url == "https://www.acme.com/pricing?x=1" and signals[0].tracking_id == "ab3f9k2q"
+    assert signals[0].signal_key == f"event:{VID}.evt00000001" and signals[0].page_class is None
+    assert {t.queue for t in queue.tasks} == {"intent-signals"}
+
+
+def test_a_retried_batch_creates_no_second_task():
+    queue = RecordingQueue()
+    track = handing_service(CountingWatch(("acme", "ab3f9k2q")), queue)
+    track.accept(batch(event(1)), FACTS)
+    track.accept(batch(event(1)), FACTS)
+    assert len(queue.tasks) == 1 and len(queue.names) == 1
+
+
+def test_a_failed_enqueue_stores_the_events_and_asks_the_pixel_to_retry():
+    warehouse = FakeWarehouse()
+    track = handing_service(CountingWatch(("acme", "ab3f9k2q")), DownQueue(), warehouse)
+    with pytest.raises(BackendUnavailable):
+        track.accept(batch(event(1)), FACTS)
+    assert [r["event_id"] for r in warehouse.tables["events"]] == [f"{VID}.evt00000001"]
+
+
+def test_a_forged_identity_or_a_bot_hands_nothing_over_and_asks_nothing():
+    watch, queue = CountingWatch(("acme", "ab3f9k2q")), RecordingQueue()
+    track = handing_service(watch, queue)
+    track.accept(batch(event(1), tok="not-a-token"), FACTS)
+    bot = RequestFacts(
+        origin=ORIGIN, user_agent="Googlebot/2.1 (+http://www.google.com/bot.html)", client_ip="66.249.66.1"
+    )
+    track.accept(batch(event(2)), bot)
+    assert queue.tasks == [] and watch.reads == 0

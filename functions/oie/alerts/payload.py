@@ -14,14 +14,15 @@ LEVEL_ICON = {"warm": ":large_yellow_circle:", "hot": ":fire:", "burning": ":rot
 
 
 def describe(alert: dict[str, Any]) -> str:
-    """One line a sales rep reads in a second: who, how hot, why."""
+    """One line a sales rep reads in a second: who, how hot, why, and the lead analysis when there is one."""
     who = alert["lead"].get("name") or alert["lead"].get("email") or alert["lead"]["id"]
     company = alert["lead"].get("company")
     why = alert["components"]
     reasons = ", ".join(f"{k} {v:g}" for k, v in why.items() if v)
+    analysis = alert["lead"].get("analysis")  # the planner's lead analysis, when a plan was written
     return (
         f"{who}{f' ({company})' if company else ''} is now {alert['to_level'].upper()} "
-        f"— score {alert['score']:g}/100 ({reasons})"
+        f"— score {alert['score']:g}/100 ({reasons})" + (f". {analysis}" if analysis else "")
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from oie.alerts.payload import render, signature_headers
@@ -18,6 +19,7 @@ log = get_logger(__name__)
 ATTEMPTS = 3
 # Evidence that lets a lead be announced (README, "Trust"); an id alone never is.
 CORROBORATED = frozenset({"verified", "corroborated"})
+ANALYSIS_DAYS = 90  # how far back an alert looks for the lead analysis (oie.planner)
 
 
 def is_rise(from_level: str | None, to_level: str, channel: AlertChannel) -> bool:
@@ -85,6 +87,14 @@ class HotLeadAlerts:
                 sent, failed = sent + ok, failed + (not ok)
         return JobResult(rows_written=sent, watermark=window.until, details={"sent": sent, "failed": failed})
 
+    def _analysis(self, tenant_id: str, lead_id: str) -> str:
+        """The planner's latest lead analysis of this lead (what it read, how it engaged), if any."""
+        since = self.clock.now() - timedelta(days=ANALYSIS_DAYS)
+        rows = self.warehouse.query(
+            "alert_lead_analyses", {"tenant_id": tenant_id, "lead_ids": [lead_id], "since": since}
+        )
+        return str(rows[0]["lead_analysis"]) if rows else ""
+
     def _alert(self, change: dict[str, Any]) -> dict[str, Any]:
         lead = self.leads.get(change["tenant_id"], change["lead_id"])
         name = " ".join(p for p in (lead.first_name, lead.last_name) if p) if lead else ""
@@ -96,6 +106,7 @@ class HotLeadAlerts:
                 "name": name,
                 "email": lead.email if lead else "",
                 "company": lead.company if lead else "",
+                "analysis": self._analysis(change["tenant_id"], change["lead_id"]),
             },
             "from_level": change["from_level"] or "cold",
             "to_level": change["to_level"],

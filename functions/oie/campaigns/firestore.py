@@ -3,23 +3,25 @@
 Layout, all under `tenants/{t}/`: `contact_campaigns/{id}`, `scheduled_actions/{key}`,
 `campaign_plan_versions/{sha256}`, `senders/{id}`, `ip_pools/{pool}`,
 `campaign_config/limits`, `outbound_messages/{message_id}`, pause/stop controls in
-`campaign_config/control` (the tenant) and `campaign_controls/{campaign}`; top level
-`rate_buckets/{id}` (with `expires_at` for a TTL policy).
+`campaign_config/control` (the tenant) and `campaign_controls/{campaign}`, A/B/n winners in
+`campaign_experiments/{campaign}__{node}`; top level
+`rate_buckets/{id}` (with `expires_at` for a TTL policy; oie.campaigns.limits_firestore).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore  # type: ignore[attr-defined]
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from oie.adapters import firestore_writes as writes
 from oie.adapters.firestore_store import READ_TIMEOUT, _guard
-from oie.campaigns.limits import Counter, LimitsConfig, Rule, WarmupPool, take
+from oie.campaigns.limits import LimitsConfig, WarmupPool
 from oie.campaigns.models import (
     Contact,
     ContactCampaign,
@@ -30,9 +32,12 @@ from oie.campaigns.models import (
     campaign_of,
 )
 from oie.campaigns.plan import Plan
-from oie.campaigns.ports import Commit, Decide, MaySend
+from oie.campaigns.ports import Commit, Decide, MaySend, Seen
 
 _EXISTS = (gexc.AlreadyExists, gexc.Conflict)
+CREATE_CHUNK = 250  # two writes a start (state, first step): Firestore takes 500 writes a commit
+COMMITS_IN_FLIGHT = 4  # batches committed at once by create_many: about twice one batch at a time
+LINK_PAGE = 5000  # links a query page when listing a campaign: the emulator scans the collection for each
 
 
 def _filter(field: str, op: str, value: Any) -> Any:
@@ -66,12 +71,38 @@ class FirestoreCampaignStates(_Tenanted):
         controls = Controls(tenant=_control(found[1]), campaign=_control(found[2]))
         return found[0], controls, found[3:]
 
-    def read(self, tenant_id: str, ccid: str) -> tuple[ContactCampaign | None, Controls]:
+    def read(self, tenant_id: str, ccid: str) -> Seen:
         snap, controls, _ = _guard(
             lambda: self._batch(lambda r: self._client.get_all(r, timeout=READ_TIMEOUT), tenant_id, ccid)
         )
-        state = ContactCampaign.model_validate(snap.to_dict()) if snap is not None and snap.exists else None
-        return state, controls
+        if snap is None or not snap.exists:
+            return Seen(None, controls)
+        return Seen(ContactCampaign.model_validate(snap.to_dict()), controls, token=snap.update_time)
+
+    def change_seen(self, seen: Seen, commit: Commit) -> bool:
+        if seen.state is None or seen.token is None or commit.state.version == seen.state.version:
+            return False
+        tenant_id, ccid = seen.state.tenant_id, seen.state.contact_campaign_id
+        batch = self._client.batch()
+        # An update, not a set: only an update takes a precondition. It writes every field.
+        unchanged = self._client.write_option(last_update_time=seen.token)
+        state_ref = self._col(tenant_id, "contact_campaigns").document(ccid)
+        batch.update(state_ref, commit.state.model_dump(), option=unchanged)
+        self._write_actions(batch, tenant_id, commit)
+        try:
+            _guard(lambda: batch.commit(timeout=READ_TIMEOUT))
+        except (gexc.FailedPrecondition, gexc.NotFound):
+            return False  # changed (or gone) since it was read: the caller decides again in a transaction
+        return True
+
+    def _write_actions(self, writer: Any, tenant_id: str, commit: Commit) -> None:
+        """The step a commit schedules and the step it closes, into a transaction or a batch."""
+        actions = self._col(tenant_id, "scheduled_actions")
+        if commit.new_action is not None:
+            writer.set(actions.document(commit.new_action.key), commit.new_action.model_dump())
+        if commit.close is not None:
+            key, status = commit.close
+            writer.set(actions.document(key), {"status": status, "closed_at": datetime.now(UTC)}, merge=True)
 
     def get(self, tenant_id: str, ccid: str) -> ContactCampaign | None:
         snap = _guard(lambda: self._col(tenant_id, "contact_campaigns").document(ccid).get(timeout=READ_TIMEOUT))
@@ -88,6 +119,57 @@ class FirestoreCampaignStates(_Tenanted):
         )
         if action is not None:
             batch.set(self._col(state.tenant_id, "scheduled_actions").document(action.key), action.model_dump())
+        try:
+            _guard(batch.commit)
+        except _EXISTS:
+            return False
+        return True
+
+    def create_many(
+        self, starts: Sequence[tuple[ContactCampaign, ScheduledAction | None]]
+    ) -> list[ContactCampaign | None]:
+        """Batches of 250 starts (500 writes), a few committed at once: the emulator and Firestore overlap them.
+
+        A batch is atomic: one state that exists already refuses it whole, and then its chunk is read.
+        """
+        chunks = [starts[n : n + CREATE_CHUNK] for n in range(0, len(starts), CREATE_CHUNK)]
+        if not chunks:
+            return []
+        first = self._create_chunk(chunks[0], read_first=False)
+        # A re-run finds most contacts stored: reading first spares the emulator a refused batch each.
+        read_first = any(found is not None for found in first)
+        with ThreadPoolExecutor(COMMITS_IN_FLIGHT) as pool:
+            rest = pool.map(lambda chunk: self._create_chunk(chunk, read_first=read_first), chunks[1:])
+            return first + [found for part in rest for found in part]
+
+    def _create_chunk(
+        self, chunk: Sequence[tuple[ContactCampaign, ScheduledAction | None]], *, read_first: bool
+    ) -> list[ContactCampaign | None]:
+        refs = [self._col(s.tenant_id, "contact_campaigns").document(s.contact_campaign_id) for s, _ in chunk]
+        if not read_first and self._commit_creates([(s, a, ref) for (s, a), ref in zip(chunk, refs, strict=True)]):
+            return [None] * len(chunk)
+        # Some exist (a re-run, or another start): the batch wrote nothing. Read them, create the rest.
+        snaps = _guard(lambda: list(self._client.get_all(refs, timeout=READ_TIMEOUT * 4)))
+        found = {snap.reference.path: snap for snap in snaps if snap.exists}
+        existing = [
+            ContactCampaign.model_validate(found[ref.path].to_dict()) if ref.path in found else None for ref in refs
+        ]
+        missing = [(s, a, ref) for (s, a), ref, was in zip(chunk, refs, existing, strict=True) if was is None]
+        if not missing or self._commit_creates(missing):
+            return existing
+        return [  # created since the read, too (rare): one by one
+            was if was is not None or self.create(s, a) else self.get(s.tenant_id, s.contact_campaign_id)
+            for (s, a), was in zip(chunk, existing, strict=True)
+        ]
+
+    def _commit_creates(self, creates: Sequence[tuple[ContactCampaign, ScheduledAction | None, Any]]) -> bool:
+        """Create the states (each with its step) in one atomic batch; False, nothing written, if one exists."""
+        batch = self._client.batch()
+        for state, action, ref in creates:
+            writes.add_create(batch, ref, state.model_dump())
+            if action is not None:
+                actions = self._col(state.tenant_id, "scheduled_actions")
+                writes.add_set(batch, actions.document(action.key), action.model_dump())
         try:
             _guard(batch.commit)
         except _EXISTS:
@@ -112,11 +194,7 @@ class FirestoreCampaignStates(_Tenanted):
                 return None
             if state is None or commit.state.version != state.version:
                 transaction.set(state_ref, commit.state.model_dump())
-            if commit.new_action is not None:
-                transaction.set(actions.document(commit.new_action.key), commit.new_action.model_dump())
-            if commit.close is not None:
-                key, status = commit.close
-                transaction.set(actions.document(key), {"status": status, "closed_at": datetime.now(UTC)}, merge=True)
+            self._write_actions(transaction, tenant_id, commit)
             return commit
 
         return _guard(lambda: run(self._client.transaction()))  # type: ignore[no-any-return]
@@ -236,43 +314,6 @@ class FirestoreSenders(_Tenanted):
         _guard(lambda: self._col(tenant_id, "ip_pools").document(pool.pool).set(pool.model_dump(mode="json")))
 
 
-class FirestoreRateLimiter:
-    """Token buckets in `rate_buckets`, all taken in one transaction (all or nothing)."""
-
-    def __init__(self, client: firestore.Client) -> None:
-        self._client = client
-        self._col = client.collection("rate_buckets")
-
-    def acquire(self, rules: Sequence[Rule], now: datetime) -> tuple[datetime, str] | None:
-        refs = [(rule, self._col.document(rule.doc_id(random.randrange(rule.shards), now))) for rule in rules]
-
-        @firestore.transactional  # type: ignore[misc]
-        def run(transaction: Any) -> tuple[datetime, str] | None:
-            snaps = [ref.get(transaction=transaction) for _, ref in refs]
-            writes = []
-            for (rule, ref), snap in zip(refs, snaps, strict=True):
-                data = snap.to_dict() if snap.exists else None
-                counter = Counter(float(data["tokens"]), data["updated_at"]) if data else None
-                taken, retry_at = take(rule, counter, now)
-                if retry_at is not None:
-                    return retry_at, rule.key
-                writes.append((ref, taken, rule))
-            for ref, taken, rule in writes:
-                keep = timedelta(days=2) if rule.kind == "daily" else rule.period * 2
-                transaction.set(
-                    ref,
-                    {
-                        "rule": rule.key,
-                        "tokens": taken.tokens,
-                        "updated_at": taken.updated_at,
-                        "expires_at": now + keep,
-                    },
-                )
-            return None
-
-        return _guard(lambda: run(self._client.transaction()))  # type: ignore[no-any-return]
-
-
 class FirestoreOutboundMessages(_Tenanted):
     def get(self, tenant_id: str, message_id: str) -> dict[str, Any] | None:
         snap = _guard(lambda: self._col(tenant_id, "outbound_messages").document(message_id).get(timeout=READ_TIMEOUT))
@@ -293,6 +334,40 @@ class FirestoreOutboundMessages(_Tenanted):
         _guard(lambda: self._col(tenant_id, "outbound_messages").document(message_id).delete())
 
 
+class FirestoreExperiments(_Tenanted):
+    """`campaign_experiments/{campaign}__{node}`: {campaign_id, node_id, winner, details, decided_at}."""
+
+    def _ref(self, tenant_id: str, campaign_id: str, node_id: str) -> Any:
+        return self._col(tenant_id, "campaign_experiments").document(f"{campaign_id}__{node_id}")
+
+    def winner(self, tenant_id: str, campaign_id: str, node_id: str) -> str | None:
+        snap = _guard(lambda: self._ref(tenant_id, campaign_id, node_id).get(timeout=READ_TIMEOUT))
+        winner = (snap.to_dict() or {}).get("winner") if snap.exists else None
+        return str(winner) if winner else None
+
+    def set_winner(
+        self, tenant_id: str, campaign_id: str, node_id: str, variant_id: str, details: dict[str, Any]
+    ) -> bool:
+        ref = self._ref(tenant_id, campaign_id, node_id)
+        doc = {
+            "campaign_id": campaign_id,
+            "node_id": node_id,
+            "winner": variant_id,
+            "details": details,
+            "decided_at": datetime.now(UTC),
+        }
+
+        @firestore.transactional  # type: ignore[misc]
+        def run(transaction: Any) -> bool:
+            snap = ref.get(transaction=transaction)
+            if snap.exists and (snap.to_dict() or {}).get("winner"):
+                return False  # the first winner stays: a later, noisier verdict never flips it
+            transaction.set(ref, doc)
+            return True
+
+        return _guard(lambda: run(self._client.transaction()))  # type: ignore[no-any-return]
+
+
 class FirestoreContactSource(_Tenanted):
     """A campaign's contacts: its tracking links joined with their leads."""
 
@@ -300,27 +375,38 @@ class FirestoreContactSource(_Tenanted):
         return _guard(lambda: [s for s in self._client.get_all(refs, timeout=30) if s.exists])
 
     def contacts(self, tenant_id: str, campaign_id: str) -> Iterator[Contact]:
+        """Page through the campaign's links by id (memory stays flat), fetching their leads in batches."""
         links = (
             self._client.collection("links")
             .where(filter=_filter("tenant_id", "==", tenant_id))
             .where(filter=_filter("campaign_id", "==", campaign_id))
+            .order_by("__name__")
+            .limit(LINK_PAGE)
         )
-        pairs = [(d.get("lead_id"), d.id) for d in _guard(lambda: list(links.stream(timeout=60)))]
+        last: Any = None
+        while True:
+            page = links.start_after(last) if last is not None else links
+            docs = _guard(lambda: list(page.stream(timeout=60)))  # noqa: B023
+            for start in range(0, len(docs), 300):
+                yield from self._joined(tenant_id, [(d.get("lead_id"), d.id) for d in docs[start : start + 300]])
+            if len(docs) < LINK_PAGE:
+                return
+            last = docs[-1]
+
+    def _joined(self, tenant_id: str, pairs: list[tuple[str, str]]) -> Iterator[Contact]:
         leads = self._col(tenant_id, "leads")
-        for start in range(0, len(pairs), 300):
-            chunk = pairs[start : start + 300]
-            snaps = {s.id: s.to_dict() or {} for s in self._get_all([leads.document(lead_id) for lead_id, _ in chunk])}
-            for lead_id, tracking_id in chunk:
-                lead = snaps.get(lead_id)
-                if not lead or not lead.get("email"):
-                    continue
-                yield Contact(
-                    lead_id=lead_id,
-                    email=lead["email"],
-                    tracking_id=tracking_id,
-                    first_name=lead.get("first_name", ""),
-                    last_name=lead.get("last_name", ""),
-                    company=lead.get("company", ""),
-                    title=lead.get("title", ""),
-                    timezone=(lead.get("attributes") or {}).get("timezone", ""),
-                )
+        snaps = {s.id: s.to_dict() or {} for s in self._get_all([leads.document(lead_id) for lead_id, _ in pairs])}
+        for lead_id, tracking_id in pairs:
+            lead = snaps.get(lead_id)
+            if not lead or not lead.get("email"):
+                continue
+            yield Contact(
+                lead_id=lead_id,
+                email=lead["email"],
+                tracking_id=tracking_id,
+                first_name=lead.get("first_name", ""),
+                last_name=lead.get("last_name", ""),
+                company=lead.get("company", ""),
+                title=lead.get("title", ""),
+                timezone=(lead.get("attributes") or {}).get("timezone", ""),
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from oie.campaigns.limits import LimitsConfig, Rule, WarmupPool
 from oie.campaigns.models import (
@@ -18,6 +18,7 @@ from oie.campaigns.models import (
     SenderIdentity,
 )
 from oie.campaigns.plan import Plan
+from oie.ports import Task
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,16 @@ class Commit:
     close: tuple[str, ActionStatus] | None = None
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A contact campaign as one read saw it, with its controls; `token` (the store's own mark of
+    that version) lets a later write check that nothing changed the state since."""
+
+    state: ContactCampaign | None
+    controls: Controls
+    token: object = None
+
+
 Decide = Callable[[ContactCampaign | None, ScheduledAction | None, Controls], Commit | None]
 MaySend = Callable[[ContactCampaign | None, Controls], bool]
 
@@ -38,7 +49,7 @@ class CampaignStates(Protocol):
 
     def get(self, tenant_id: str, ccid: str) -> ContactCampaign | None: ...
 
-    def read(self, tenant_id: str, ccid: str) -> tuple[ContactCampaign | None, Controls]:
+    def read(self, tenant_id: str, ccid: str) -> Seen:
         """The state with its tenant's and campaign's controls, in one batched read."""
         ...
 
@@ -48,12 +59,23 @@ class CampaignStates(Protocol):
         """Create a contact campaign with its first step; False (nothing written) when it exists."""
         ...
 
+    def create_many(
+        self, starts: Sequence[tuple[ContactCampaign, ScheduledAction | None]]
+    ) -> list[ContactCampaign | None]:
+        """`create` for many, in batched writes: per start, None when created, else the state already stored."""
+        ...
+
     def change(self, tenant_id: str, ccid: str, action_key: str | None, decide: Decide) -> Commit | None:
         """Read the state (and the action), let `decide` say what to write, write it atomically.
 
         `decide` may run more than once when another writer got there first; None writes nothing.
         The tenant's and campaign's controls are read in the same batch.
         """
+        ...
+
+    def change_seen(self, seen: Seen, commit: Commit) -> bool:
+        """Write `commit` (one write, no transaction) if the state is still as `seen` read it;
+        False, writing nothing, when anything changed it since. `commit` must change the state."""
         ...
 
     def claim(
@@ -90,6 +112,15 @@ class CampaignStates(Protocol):
 
     def overdue(self, before: datetime, limit: int) -> list[ScheduledAction]:
         """Steps still scheduled with a due time before `before` (their task was lost)."""
+        ...
+
+
+@runtime_checkable
+class BatchTaskQueue(Protocol):
+    """A task queue that takes many tasks at once (oie.ports.TaskQueue's `enqueue` for each)."""
+
+    def enqueue_many(self, tasks: Sequence[Task]) -> list[bool]:
+        """Enqueue every task; per task, False when one of that name was already enqueued."""
         ...
 
 
@@ -138,6 +169,20 @@ class OutboundMessages(Protocol):
 class ContactSource(Protocol):
     def contacts(self, tenant_id: str, campaign_id: str) -> Iterable[Contact]:
         """The leads imported into a campaign, with their tracking ids."""
+        ...
+
+
+class Experiments(Protocol):
+    """`tenants/{t}/campaign_experiments/{campaign}__{node}`: the winning variant of a send node's A/B/n test."""
+
+    def winner(self, tenant_id: str, campaign_id: str, node_id: str) -> str | None:
+        """The winning variant id, or None while the experiment runs (or there is none)."""
+        ...
+
+    def set_winner(
+        self, tenant_id: str, campaign_id: str, node_id: str, variant_id: str, details: dict[str, Any]
+    ) -> bool:
+        """Record the winner once: True if this call set it; a later call never changes it (False)."""
         ...
 
 

@@ -12,10 +12,12 @@ from oie.campaigns.cli import campaigns
 from oie.cli.context import PORT_KEY
 from oie.cli.output import OieGroup
 from oie.configuration.cli import GROUPS as SETTINGS_GROUPS
+from oie.crm.cli import crm
 from oie.devstack.cli import dev
 from oie.jobs.cli import jobs
 from oie.links.cli import campaign
 from oie.outcomes.cli import outcomes
+from oie.planner.cli import planner
 from oie.retention.cli import privacy
 from oie.tenants.cli import tenant
 from oie.warehouse.cli import warehouse
@@ -45,5 +47,6 @@ def cli() -> None:
 
 
 # Each capability's group (`privacy` lives with retention).
-for group in (tenant, campaign, campaigns, warehouse, jobs, outcomes, privacy, webhooks, dev, *SETTINGS_GROUPS):
+GROUPS = (tenant, campaign, campaigns, planner, warehouse, jobs, outcomes, privacy, webhooks, crm, dev)
+for group in (*GROUPS, *SETTINGS_GROUPS):
     cli.add_command(group)

@@ -32,6 +32,9 @@ TABS = (
     ("alerts", "Alerts"),
     ("tenant", "Webhook, domain, privacy"),
     ("scoring", "Scoring"),
+    ("planner", "Planner"),
+    ("crm", "CRM"),
+    ("sequencers", "Sequencers"),
     ("keys", "API keys"),
     ("log", "Change log"),
 )
@@ -354,12 +357,33 @@ def _log(page: Page) -> Response:
     return _show(page, "settings_log.html", "log", {}, changes=changes)
 
 
+def _planner(page: Page) -> Response:
+    from oie.planner.settings_page import planner_settings  # the planner's own page; it imports this module
+
+    return planner_settings(page)
+
+
+def _crm(page: Page) -> Response:
+    from oie.configuration.crm_pages import crm_settings  # it imports this module
+
+    return crm_settings(page)
+
+
+def _sequencers(page: Page) -> Response:
+    from oie.configuration.crm_pages import sequencer_settings
+
+    return sequencer_settings(page)
+
+
 VIEWS: dict[str, Callable[[Page], Response]] = {
     "senders": _senders,
     "limits": _limits,
     "alerts": _alerts,
     "tenant": _tenant,
     "scoring": _scoring,
+    "planner": _planner,
+    "crm": _crm,
+    "sequencers": _sequencers,
     "keys": _keys,
     "log": _log,
 }

@@ -22,6 +22,7 @@ from oie.console.models import LEVELS, HotLead, HotLeadsQuery, Timeline, Timelin
 from oie.console.overview import overview
 from oie.errors import InputError
 from oie.outcomes.service import input_error
+from oie.planner import pages as planner_pages
 
 if TYPE_CHECKING:
     from flask import Response
@@ -139,7 +140,18 @@ def timeline_context(page: Page, lead_id: str) -> dict[str, Any]:
     )
     # Newest first: what just happened is what an SDR reads first.
     items = [{"item": item, "facts": _facts(item)} for item in reversed(story.items)]
-    return {"story": story, "items": items, "score_chart": score, "done": _done(page)}
+    # The lead analysis and how each campaign's plan was made (model, prompt, tokens): oie.planner.
+    plans = planner_pages.lead_plans(page, lead_id, [plan.campaign_id for plan in story.campaigns])
+    crm = _crm(page, lead_id)
+    return {"story": story, "items": items, "score_chart": score, "done": _done(page), "crm": crm, **plans}
+
+
+def _crm(page: Page, lead_id: str) -> Any:
+    """The lead's CRM contact (oie.crm): crmContactId, synced, last synced, last error; None with no CRM ever."""
+    state = page.app.crm_connections.lead_sync_state(page.tenant, lead_id)
+    if state.crm_contact_id or state.last_error or page.app.crm_connections.status(page.tenant).connected:
+        return state
+    return None
 
 
 def _facts(item: TimelineItem) -> list[tuple[str, str]]:

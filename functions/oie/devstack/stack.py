@@ -6,6 +6,7 @@ import html
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
@@ -16,9 +17,10 @@ from werkzeug.serving import make_server
 
 from oie import wiring
 from oie.devstack import state
-from oie.devstack.demo import DemoSeed, demo_admin_key, seed_demo, write_links_csv
-from oie.devstack.demo_campaign import seed_demo_campaign
-from oie.devstack.demo_history import seed_history
+from oie.devstack.crm_servers import connect_demo, start_local
+from oie.devstack.demo import DemoSeed, demo_admin_key, seed_demo, seed_demo_visits, write_links_csv
+from oie.devstack.demo_campaign import plan_demo_campaign, seed_demo_sender, wait_for_demo_plans
+from oie.devstack.demo_history import seed_history, seeded
 from oie.devstack.emulator import FirestoreEmulator, MissingTool, check_tools, free_port
 from oie.devstack.gateway import build_gateway
 from oie.devstack.scheduler import SchedulerLoop
@@ -65,7 +67,64 @@ def _index(seed: DemoSeed, base: str, data_dir: Path, port: int) -> str:
         "--message &lt;message id&gt;</code>.</div>"
         '<div class="step"><b>7. See the click</b> in the warehouse: '
         f'<a href="{base}/_dev/clicks">email_clicks</a>.</div>'
+        '<div class="step"><b>8. Intent moves the plan</b>: each demo contact\'s plan and copy were written by the '
+        "language model (the local Gemini server, through the real google-genai SDK) from what the lead did on "
+        f'the site; open a lead in the <a href="{base}/outcomes/t/demo/admin/">console</a> to read its lead '
+        "analysis, its model, prompt version and tokens, and its copy. Click Alan's or Katherine's link above and "
+        "open <em>Pricing</em>: their campaign moves to the pricing follow-up, sent within seconds (see the "
+        "outbox). Mark a lead <em>appointment_set</em> on its console page: its campaign closes, nothing more "
+        "is sent.</div>"
+        '<div class="step"><b>9. Review AI plans first</b>: tick <em>review AI plans</em> in '
+        f'<a href="{base}/outcomes/t/demo/admin/settings/planner">Settings → Planner</a>, plan a campaign with '
+        "<code>.venv/bin/oie planner start</code>, and approve, edit or reject each plan under "
+        f'<a href="{base}/outcomes/t/demo/admin/plan-reviews">Plan reviews</a>.</div>'
     )
+
+
+def _end_with_parent() -> None:
+    """In the child: end when the stack's process does, even if the stack is killed (Linux prctl)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class LocalGemini:
+    """The local Gemini server (oie.devstack.gemini_server) in a process of its own, known by its pid."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._log = (data_dir / "gemini.log").open("a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "oie.devstack.gemini_server", "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            # Started from the main thread, which lives as long as the stack: PDEATHSIG fires when it ends.
+            preexec_fn=_end_with_parent if sys.platform == "linux" else None,
+        )
+        # It prints its address once it listens: the planner's first call then finds it.
+        ready = self.process.stdout.readline() if self.process.stdout else ""
+        if self.base_url not in ready:
+            self.stop()
+            raise RuntimeError(f"the local Gemini server did not start (see {data_dir / 'gemini.log'})")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()
+        self._log.close()
 
 
 def _port_free(port: int) -> bool:
@@ -110,6 +169,8 @@ def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | Non
         firestore_port = DEFAULT_FIRESTORE_PORT if _port_free(DEFAULT_FIRESTORE_PORT) else free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(stack_environment(port, data_dir, firestore_port))
+    hubspot, salesforce, crm_env = start_local(data_dir)  # local CRM servers for CRM sync (oie.crm)
+    os.environ.update(crm_env)
     get_settings.cache_clear()
     base = f"http://127.0.0.1:{port}"
 
@@ -119,12 +180,20 @@ def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | Non
     scheduler = SchedulerLoop(f"{base}/jobs")
     server = None
     published: StackState | None = None
+    gemini: LocalGemini | None = None
     try:
+        # The planner calls Gemini through the real SDK: here, the local server (unless one is configured).
+        if not os.environ.get("OIE_PLANNER_BASE_URL"):
+            gemini = LocalGemini(data_dir)
+            os.environ["OIE_PLANNER_BASE_URL"] = gemini.base_url
+            get_settings.cache_clear()
+            print(f"started the local Gemini server on {gemini.base_url} (pid {gemini.pid})", flush=True)
         app = wiring.Container(Settings())
         wiring.use(app)
         print("applying the warehouse schema from sql/ to DuckDB …", flush=True)
         app.warehouse.migrate()
         seed = seed_demo(app, base)
+        connect_demo(app, hubspot)
         write_links_csv(seed, data_dir / "demo-links.csv")
         admin_key = demo_admin_key(app, data_dir / "admin-key.txt")
         # The demo's webhook events are signed locally: trust that key before anything runs,
@@ -132,9 +201,13 @@ def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | Non
         signer = LocalSigner.load_or_create(data_dir)
         trust_for_tenant(app.tenants, "demo", signer)
         app.tasks  # noqa: B018 - starts the local task dispatcher (before the demo campaign's first sends)
-        seed_demo_campaign(app, base)
+        seed_demo_sender(app, base)
         print("seeding a week of demo history (once) …", flush=True)
+        if not seeded(app):
+            seed_demo_visits(seed, base, app.clock.now())  # before the history's sessionize and score runs
         seed_history(app, base, signer)
+        # Planned per contact once the evidence is scored; the tasks run as soon as the gateway listens.
+        plan_demo_campaign(app, base)
         server = make_server(
             "127.0.0.1", port, build_gateway(lambda: _index(seed, base, data_dir, port)), threaded=True
         )
@@ -147,6 +220,12 @@ def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | Non
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+        serving = threading.Thread(target=server.serve_forever, name="gateway", daemon=True)
+        serving.start()
+        # The demo's planning tasks come in through the gateway: announce the stack once they are done.
+        unplanned = wait_for_demo_plans(app, seed, stopping, timeout=120)
+        if unplanned:
+            print(f"{unplanned} demo contacts are still being planned (see {data_dir / 'gemini.log'})", flush=True)
         # Listening now: tell `oie` commands where this stack is.
         published = StackState(
             pid=os.getpid(),
@@ -168,19 +247,26 @@ def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | Non
             f"  alerts received:   {base}/_dev/alerts\n"
             f"  RevOps admin:      {base}/outcomes/t/demo/admin/  (key: {admin_key})\n"
             f"  campaign outbox:   {base}/_dev/outbox\n"
+            f"  plan reviews:      {base}/outcomes/t/demo/admin/plan-reviews\n"
+            f"  Gemini (local):    {os.environ.get('OIE_PLANNER_BASE_URL', '')}\n"
+            f"  CRM (local):       {hubspot.base_url}/_local/state  (HubSpot; its token: {hubspot.token})\n"
             f"  all demo links:    {data_dir / 'demo-links.csv'}\n"
             f"  data:              {data_dir}\n"
             f"  Firestore:         {emulator.host}\n"
             f"Press Ctrl-C to stop everything.\n",
             flush=True,
         )
-        server.serve_forever()
+        while serving.is_alive():  # the signal handler stops the gateway; signals reach this thread
+            serving.join(0.5)
     finally:
         print("stopping …", flush=True)
         if published is not None:
             state.remove(root, published)
         scheduler.stop()
         wiring.container().close()
+        if gemini is not None:
+            gemini.stop()
+            os.environ.pop("OIE_PLANNER_BASE_URL", None)
         if server is not None:
             server.server_close()
         try:
@@ -188,5 +274,8 @@ def run_stack(port: int, data_dir: Path | None = None, firestore_port: int | Non
         except OSError as exc:
             print(f"could not save Firestore data: {exc}", file=sys.stderr)
         emulator.stop()
+        hubspot.stop()
+        salesforce.stop()
+        (data_dir / "crm-servers.json").unlink(missing_ok=True)
         print("stopped.", flush=True)
     return 0

@@ -71,6 +71,32 @@ def _campaign_requeue(app: Container, window: Window) -> JobResult:
     return JobResult(rows_written=app.campaign_service.requeue_overdue())
 
 
+def _campaign_signals(app: Container, window: Window) -> JobResult:
+    from oie.jobs.campaign_signals import campaign_signals
+
+    return campaign_signals(app.warehouse, app.tasks, window)
+
+
+def _campaign_experiments(app: Container, window: Window) -> JobResult:
+    from oie.jobs.campaign_experiments import campaign_experiments
+
+    return campaign_experiments(app.warehouse, app.campaign_service.plans, app.campaign_experiments, window)
+
+
+def _crm_sync(app: Container, window: Window) -> JobResult:
+    return app.crm_sync.run(window)  # type: ignore[no-any-return]
+
+
+def _crm_reconcile(app: Container, window: Window) -> JobResult:
+    from dataclasses import replace
+
+    synced: JobResult = app.crm_sync.reconcile(window)
+    # Then outcomes from the deal stages of the contacts just synced (oie.crm.readback).
+    read: JobResult = app.crm_readback.run(window)
+    details = {**synced.details, "readback": read.details}
+    return replace(synced, rows_written=synced.rows_written + read.rows_written, details=details)
+
+
 JOBS: dict[str, Job] = {
     "win_rates": _win_rates,
     "outcome_nudges": _outcome_nudges,
@@ -82,13 +108,24 @@ JOBS: dict[str, Job] = {
     "retention": _retention,
     "message_metrics": _message_metrics,
     "campaign_requeue": _campaign_requeue,
+    "campaign_experiments": _campaign_experiments,
+    "campaign_signals": _campaign_signals,
+    "crm_sync": _crm_sync,
+    "crm_reconcile": _crm_reconcile,
 }
 
 
 # Jobs that read what another job stamps: they go no further than its last successful run.
-UPSTREAM = {"score": "sessionize", "sync_personalization": "score", "hot_lead_alerts": "score"}
+UPSTREAM = {
+    "score": "sessionize",
+    "sync_personalization": "score",
+    "hot_lead_alerts": "score",
+    "campaign_signals": "score",
+    "crm_sync": "score",
+    "crm_reconcile": "score",
+}
 # Jobs run right after another one's run is recorded.
-FOLLOW_UPS = {"score": ("sync_personalization",)}
+FOLLOW_UPS = {"score": ("sync_personalization", "campaign_signals", "crm_sync")}
 
 
 def run_job(name: str, app: Container) -> dict[str, Any]:

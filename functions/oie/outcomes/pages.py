@@ -38,6 +38,7 @@ from oie.outcomes.auth import ADMIN_ONLY, Actor, Scope, authenticate
 from oie.outcomes.models import TIERS, OutcomeIn
 from oie.outcomes.service import input_error
 from oie.outcomes.win_rates import MAX_WEEKS, WinRateQuery, current_week, to_csv, win_rates
+from oie.planner import pages as planner_pages
 from oie.wiring import Container, container
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ PAGES = Map(
         Rule("/t/<tenant>/admin/campaigns/control", methods=["POST"], endpoint="campaigns_control"),
         Rule("/t/<tenant>/admin/settings", methods=["GET"], endpoint="settings_index"),
         Rule("/t/<tenant>/admin/settings/<section>", methods=["GET", "POST"], endpoint="settings"),
+        *(rule.empty() for rule in planner_pages.RULES),  # the review queue of AI plans
     ],
     strict_slashes=False,
 )
@@ -76,6 +78,7 @@ POST_SCOPE: dict[str, Scope | None] = {
     "dismiss": "outcomes:write",
     "console.control": "outcomes:write",  # as in the API: any key that may write pauses one lead
     "campaigns_control": "outcomes:write",  # as in the API: a member (an SDR) pauses, resumes and stops
+    **planner_pages.POST_SCOPE,  # approving or rejecting an AI plan: campaigns:pause
 }
 
 
@@ -412,4 +415,5 @@ VIEWS = {
     "campaigns_control": campaign_pages.control,
     "settings_index": settings_pages.index,
     "settings": settings_pages.section,
+    **planner_pages.VIEWS,
 }

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -19,8 +18,18 @@ from oie.identity import tokens
 from oie.ports import Clock, CompanyLookup, Warehouse
 from oie.privacy import keep_ip
 from oie.tenants.models import Tenant
+from oie.track.bounds import surely_clean, within
 from oie.track.enrich import device_facts, email_hashes
-from oie.track.models import BatchIn, EventIn, InvalidEvent, Rejected, parse_event
+from oie.track.intent import IntentHandoff
+from oie.track.models import (
+    BatchIn,
+    EventIn,
+    FormSubmitProps,
+    InvalidEvent,
+    Rejected,
+    parse_event,
+    split_url,
+)
 
 # Retried batches wait in the browser's storage until the next visit; older ones are stale.
 OLDEST_EVENT = timedelta(days=30)
@@ -64,15 +73,19 @@ class TrackService:
     companies: CompanyLookup
     token_key: bytes
     ip_hash_key: bytes
+    # Page visits of contacts whose plan waits on one (oie.track.intent); None: not handed over.
+    intent: IntentHandoff | None = None
 
-    def parse(self, body: bytes) -> BatchIn:
-        """The batch envelope, or an InputError naming the field."""
+    def parse(self, body: bytes, *, clean: bool = False) -> BatchIn:
+        """The batch envelope, or an InputError naming the field (`clean`: `surely_clean(body)`)."""
         data = json_input.loads(body)
         if not isinstance(data, dict):
             raise InputError("a batch is a JSON object", field="batch")
         # The envelope's own values; each event is checked on its own, so one costs no other.
         envelope = {k: v for k, v in data.items() if k != "events"}
-        if found := json_input.problem(envelope, ENVELOPE_BOUNDS):
+        if not (clean and within(envelope, ENVELOPE_BOUNDS)) and (
+            found := json_input.problem(envelope, ENVELOPE_BOUNDS)
+        ):
             raise InputError(found.message, field=_join("batch", found.path))
         try:
             return BatchIn.model_validate(data)
@@ -82,13 +95,15 @@ class TrackService:
 
     def accept(self, body: bytes, facts: RequestFacts) -> TrackResult:
         """Store every valid event of a batch; report the rest. Nothing is stored for a foreign origin."""
-        batch = self.parse(body)
+        # One scan of the raw body spares checking every decoded string for NUL and surrogates.
+        clean = surely_clean(body)
+        batch = self.parse(body, clean=clean)
         tenant = self.tenants.get(batch.tenant)
         if tenant is None or not origin_allowed(tenant, facts.origin):
             # One answer for both, so a caller cannot probe which tenants exist.
             raise Forbidden("this origin may not send events for this tenant", field="origin")
         now = self.clock.now()
-        valid, rejected = self._validate(batch, now)
+        valid, rejected = self._validate(batch, now, clean)
         identity = tokens.check(self.token_key, tenant.tenant_id, batch.tok, batch.i, batch.vid, now)
         request = self._request_columns(tenant, facts)
         rows = [self._row(tenant, batch, event, props, identity, request, now) for event, props in valid]
@@ -99,9 +114,14 @@ class TrackService:
         rows = list(unique.values())
         if rows:
             self.warehouse.insert_rows("events", rows, id_field="event_id")
+        # After the insert: a failed hand-off answers 503, and the retried batch's events are stored once.
+        if rows and batch.i and self.intent is not None and identity.status != "forged":
+            self.intent.hand_over(tenant.tenant_id, batch.i, rows)
         return TrackResult(accepted=len(valid), rejected=rejected)
 
-    def _validate(self, batch: BatchIn, now: datetime) -> tuple[list[tuple[EventIn, BaseModel]], list[Rejected]]:
+    def _validate(
+        self, batch: BatchIn, now: datetime, clean: bool = False
+    ) -> tuple[list[tuple[EventIn, BaseModel]], list[Rejected]]:
         """The valid events with their typed props, and the rejected ones by index and field."""
         valid: list[tuple[EventIn, BaseModel]] = []
         rejected: list[Rejected] = []
@@ -111,7 +131,7 @@ class TrackService:
         for index, raw in enumerate(batch.events):
             prefix = f"events[{index}]"
             try:
-                event, props = parse_event(raw)
+                event, props = parse_event(raw, clean=clean)
             except InvalidEvent as exc:
                 rejected.append(Rejected(index=index, field=_join(prefix, exc.field), message=exc.message))
                 continue
@@ -158,8 +178,9 @@ class TrackService:
         now: datetime,
     ) -> dict[str, Any]:
         stored_props = props.model_dump(exclude={"email"}, exclude_none=True)
-        hashes = email_hashes(getattr(props, "email", None))
-        page = urlsplit(event.url)
+        # Only a form submit carries an email (a missing attribute costs pydantic an exception).
+        hashes = email_hashes(props.email) if isinstance(props, FormSubmitProps) else None
+        page = split_url(event.url)  # parsed (and cached) once, by the model's validator
         return {
             "event_id": f"{batch.vid}.{event.id}",
             "tenant_id": tenant.tenant_id,

@@ -17,7 +17,7 @@ from oie.campaigns.models import (
     campaign_of,
 )
 from oie.campaigns.plan import Plan
-from oie.campaigns.ports import Commit, Decide, MaySend
+from oie.campaigns.ports import Commit, Decide, MaySend, Seen
 from oie.ports import OutboundEmail
 
 
@@ -33,8 +33,15 @@ class MemoryStates:
     def _controls(self, tenant_id: str, ccid: str) -> Controls:
         return Controls(tenant=self.control(tenant_id, None), campaign=self.control(tenant_id, campaign_of(ccid)))
 
-    def read(self, tenant_id: str, ccid: str) -> tuple[ContactCampaign | None, Controls]:
-        return self.get(tenant_id, ccid), self._controls(tenant_id, ccid)
+    def read(self, tenant_id: str, ccid: str) -> Seen:
+        state = self.get(tenant_id, ccid)
+        return Seen(state, self._controls(tenant_id, ccid), token=state)
+
+    def change_seen(self, seen: Seen, commit: Commit) -> bool:
+        if seen.state is None or self.get(seen.state.tenant_id, seen.state.contact_campaign_id) is not seen.token:
+            return False  # the token is the very object read: any change since replaced it
+        self.change(seen.state.tenant_id, seen.state.contact_campaign_id, None, lambda *_: commit)
+        return True
 
     def claim(
         self, tenant_id: str, ccid: str, message_id: str, doc: dict[str, Any], may_send: MaySend
@@ -82,6 +89,11 @@ class MemoryStates:
         if action:
             self.actions[(state.tenant_id, action.key)] = action
         return True
+
+    def create_many(
+        self, starts: Sequence[tuple[ContactCampaign, ScheduledAction | None]]
+    ) -> list[ContactCampaign | None]:
+        return [None if self.create(s, a) else self.get(s.tenant_id, s.contact_campaign_id) for s, a in starts]
 
     def change(self, tenant_id: str, ccid: str, action_key: str | None, decide: Decide) -> Commit | None:
         state = self.get(tenant_id, ccid)
@@ -196,3 +208,23 @@ class RecordingMailer:
             raise self.fail_with
         self.sent.append(email)
         return f"sg-{len(self.sent)}"
+
+
+class MemoryExperiments:
+    """oie.campaigns.ports.Experiments in memory: the first winner of a node stays."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+
+    def winner(self, tenant_id: str, campaign_id: str, node_id: str) -> str | None:
+        found = self.items.get((tenant_id, campaign_id, node_id))
+        return found[0] if found else None
+
+    def set_winner(
+        self, tenant_id: str, campaign_id: str, node_id: str, variant_id: str, details: dict[str, Any]
+    ) -> bool:
+        key = (tenant_id, campaign_id, node_id)
+        if key in self.items:
+            return False
+        self.items[key] = (variant_id, dict(details))
+        return True

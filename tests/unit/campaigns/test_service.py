@@ -216,3 +216,15 @@ def test_lost_tasks_of_overdue_steps_are_enqueued_again_under_a_new_name(svc):
     original, again = svc.tasks.tasks
     assert again.payload == original.payload and again.name != original.name
     assert run_last(svc) == "sent"
+
+
+def test_contacts_are_spread_over_every_sender_mailbox():
+    from collections import Counter
+
+    from oie.campaigns.models import contact_campaign_id
+    from oie.campaigns.service import sender_index
+
+    picks = Counter(sender_index(contact_campaign_id("c1", f"lead{n}"), 4) for n in range(4000))
+    assert set(picks) == {0, 1, 2, 3}
+    assert min(picks.values()) > 800  # about 1000 each
+    assert sender_index(contact_campaign_id("c1", "lead7"), 4) == sender_index(contact_campaign_id("c1", "lead7"), 4)
