@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -30,14 +29,14 @@ from oie.errors import BackendUnavailable, Forbidden, InputError, OieError
 from oie.go.scanners import classify
 from oie.json_input import clean_text
 from oie.logs import get_logger
-from oie.ports import Clock, Task, TaskQueue, Warehouse
+from oie.ports import Clock, TaskQueue, Warehouse
 from oie.privacy import keep_ip
-from oie.queues import WEBHOOK_EVENTS
 from oie.suppressions.models import Suppression
 from oie.suppressions.store import SuppressionStore
 from oie.tenants.models import Tenant
 from oie.webhooks import signature
-from oie.webhooks.dedup import event_key, task_name
+from oie.webhooks.dedup import event_key
+from oie.webhooks.effects import act_or_release, engine_task
 from oie.webhooks.models import (
     ENGINE_TYPES,
     KNOWN_EVENTS,
@@ -53,7 +52,6 @@ log = get_logger(__name__)
 # A click this soon after delivery is a security scanner following every link, not a person.
 SCANNER_CLICK_SECONDS = 15
 MAX_BODY_BYTES = 25 * 1024 * 1024
-EFFECT_WORKERS = 16
 # Reasons listed per delivery (answer and row); the counts are always complete.
 MAX_LISTED = 100
 
@@ -146,22 +144,6 @@ def _as_datetime(value: Any) -> datetime | None:
         except ValueError:
             return None
     return None
-
-
-def run_all(calls: Sequence[Callable[[], object]]) -> list[BaseException | None]:
-    """Run independent calls concurrently (task creation is one RPC each); the error of each, or None."""
-
-    def guarded(call: Callable[[], object]) -> BaseException | None:
-        try:
-            call()
-        except Exception as exc:
-            return exc
-        return None
-
-    if len(calls) <= 1:
-        return [guarded(c) for c in calls]
-    with ThreadPoolExecutor(min(EFFECT_WORKERS, len(calls))) as pool:
-        return list(pool.map(guarded, calls))
 
 
 class EventWebhooks:
@@ -363,25 +345,10 @@ class EventWebhooks:
                 receipt.suppressed += 1
             engine = self._engine_event(tenant_id, item)
             if engine is not None:
-                task = Task(
-                    queue=WEBHOOK_EVENTS,
-                    function="campaign_step",
-                    payload={"kind": "event", "event": engine.model_dump(mode="json")},
-                    name=task_name(item.key),
-                )
-                calls.append(partial(self.tasks.enqueue, task))
+                calls.append(partial(self.tasks.enqueue, engine_task(engine)))
                 keys.append(item.key)
                 receipt.enqueued += 1
-        errors = run_all(calls)
-        failed = {key for key, error in zip(keys, errors, strict=True) if error is not None}
-        if failed:
-            self.markers.release(tenant_id, failed)
-            first = next(e for e in errors if e is not None)
-            log.error(
-                "webhook effects failed; released for retry",
-                extra={"tenant_id": tenant_id, "failed": len(failed), "error": type(first).__name__},
-            )
-            raise BackendUnavailable(f"{len(failed)} event(s) could not be acted on ({type(first).__name__})")
+        act_or_release(calls, keys, self.markers, tenant_id, {"source": "sendgrid"})
 
     @staticmethod
     def _engine_event(tenant_id: str, item: _Item) -> EngineEvent | None:

@@ -20,10 +20,10 @@ from typing import Any
 from oie.campaigns.contracts import EngineEvent
 from oie.errors import BackendUnavailable, OieError, Unauthenticated
 from oie.logs import get_logger
-from oie.ports import Clock, Task, TaskQueue, TenantStore, Warehouse
-from oie.queues import WEBHOOK_EVENTS
+from oie.ports import Clock, TaskQueue, TenantStore, Warehouse
 from oie.tenants.models import TENANT_ID, Tenant
-from oie.webhooks.dedup import KEY_CHARS, task_name
+from oie.webhooks.dedup import KEY_CHARS
+from oie.webhooks.effects import engine_task
 from oie.webhooks.inbound_auth import BasicCredentials, is_valid
 from oie.webhooks.inbound_form import parse_form
 from oie.webhooks.store import EventMarkers, OutboundMessages
@@ -160,14 +160,7 @@ class InboundReplies:
                 details={"matched_by": matched_by, "inbound_id": inbound_id, "node_id": message.get("node_id")},
             )
             try:
-                self.tasks.enqueue(
-                    Task(
-                        queue=WEBHOOK_EVENTS,
-                        function="campaign_step",
-                        payload={"kind": "event", "event": event.model_dump(mode="json")},
-                        name=task_name(key),
-                    )
-                )
+                self.tasks.enqueue(engine_task(event))
             except Exception as exc:
                 self.markers.release(tenant_id, [key])
                 log.error("reply event not enqueued", extra={"tenant_id": tenant_id, "error": type(exc).__name__})

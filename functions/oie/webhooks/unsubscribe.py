@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict
 
 from oie.campaigns.contracts import EngineEvent
 from oie.errors import InputError
-from oie.ports import Clock, Task, TaskQueue, Warehouse
-from oie.queues import WEBHOOK_EVENTS
+from oie.ports import Clock, TaskQueue, Warehouse
 from oie.suppressions.models import Channel, Suppression
 from oie.suppressions.store import SuppressionStore
 from oie.suppressions.tokens import UnsubscribeClaim, UnsubscribeRef, verify
-from oie.webhooks.dedup import KEY_CHARS, task_name
+from oie.webhooks.dedup import KEY_CHARS
+from oie.webhooks.effects import engine_task
 from oie.webhooks.store import OutboundMessages
 
 
@@ -116,14 +116,7 @@ class Unsubscribes:
                 occurred_at=now,
                 details={"source": source, "channel": recipient.channel},
             )
-            self.tasks.enqueue(
-                Task(
-                    queue=WEBHOOK_EVENTS,
-                    function="campaign_step",
-                    payload={"kind": "event", "event": event.model_dump(mode="json")},
-                    name=task_name(key),
-                )
-            )
+            self.tasks.enqueue(engine_task(event))
         return recipient
 
     @staticmethod

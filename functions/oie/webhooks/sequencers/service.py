@@ -31,12 +31,11 @@ from oie.campaigns.contracts import EngineEvent, EngineEventType
 from oie.errors import BackendUnavailable, Forbidden, InputError, OieError, Unauthenticated
 from oie.json_input import clean_text
 from oie.logs import get_logger
-from oie.ports import Clock, Task, TaskQueue, Warehouse
-from oie.queues import WEBHOOK_EVENTS
+from oie.ports import Clock, TaskQueue, Warehouse
 from oie.suppressions.models import Reason, Source, Suppression
 from oie.suppressions.store import SuppressionStore
-from oie.webhooks.dedup import task_name
-from oie.webhooks.events import Ignored, Receipt, Rejected, TenantLookup, run_all
+from oie.webhooks.effects import act_or_release, engine_task
+from oie.webhooks.events import Ignored, Receipt, Rejected, TenantLookup
 from oie.webhooks.models import InvalidEvent
 from oie.webhooks.sequencers.auth import matches
 from oie.webhooks.sequencers.models import NormalType, Sequencer, SequencerEvent
@@ -276,22 +275,7 @@ class SequencerWebhooks:
                         if v is not None
                     },
                 )
-                task = Task(
-                    queue=WEBHOOK_EVENTS,
-                    function="campaign_step",
-                    payload={"kind": "event", "event": engine.model_dump(mode="json")},
-                    name=task_name(item.key),
-                )
-                calls.append(partial(self.tasks.enqueue, task))
+                calls.append(partial(self.tasks.enqueue, engine_task(engine)))
                 keys.append(item.key)
                 receipt.enqueued += 1
-        errors = run_all(calls)
-        failed = {key for key, error in zip(keys, errors, strict=True) if error is not None}
-        if failed:
-            self.markers.release(tenant_id, failed)
-            first = next(e for e in errors if e is not None)
-            log.error(
-                "sequencer webhook effects failed; released for retry",
-                extra={"tenant_id": tenant_id, "sequencer": sequencer, "error": type(first).__name__},
-            )
-            raise BackendUnavailable(f"{len(failed)} event(s) could not be acted on ({type(first).__name__})")
+        act_or_release(calls, keys, self.markers, tenant_id, {"source": sequencer})
