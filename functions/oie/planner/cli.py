@@ -12,7 +12,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from oie.cli.output import CommandError, OieGroup, emit, json_option, note
+from oie.cli.output import CommandError, OieGroup, emit, fail, json_option, note
 from oie.errors import OieError
 
 PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -96,9 +96,13 @@ def list_reviews(tenant_id: str, limit: int) -> None:
 @reviews.command("show")
 @click.option("--tenant", "tenant_id", required=True)
 @click.argument("contact_campaign_id")
+@json_option
 def show(tenant_id: str, contact_campaign_id: str) -> None:
-    """One review as JSON: the plan (edit it and pass it to `approve --plan`), its copy, its record."""
-    review = _connect().plan_reviews.get(tenant_id, contact_campaign_id)
+    """One review, always as JSON (`--json` accepted): the plan to edit for `approve --plan`, its copy, its record."""
+    try:
+        review = _connect().plan_reviews.get(tenant_id, contact_campaign_id)
+    except OieError as exc:
+        fail(exc)
     click.echo(json.dumps(review.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
 
 
