@@ -250,38 +250,22 @@ def _identity_item(row: IdentityRow, sessions: Sequence[SessionRow]) -> Timeline
 
 
 def _campaign_items(c: CampaignRow) -> list[TimelineItem]:
-    items = []
-    if c.node_entered_at:
-        items.append(
-            TimelineItem(
-                at=c.node_entered_at,
-                kind="campaign",
-                item_id=f"{c.campaign_id}:node:{c.current_node}",
-                title=f"campaign {c.campaign_id}: at step {c.current_node}",
-                flags=[c.status],
-            )
-        )
-    if c.next_step_at and c.next_step_kind:
-        items.append(
-            TimelineItem(
-                at=c.next_step_at,
-                kind="campaign",
-                item_id=f"{c.campaign_id}:next:{c.next_step_node}",
-                title=f"campaign {c.campaign_id}: next {c.next_step_kind} at step {c.next_step_node}",
-                flags=["scheduled"],
-            )
-        )
-    if c.ended_at:
-        items.append(
-            TimelineItem(
-                at=c.ended_at,
-                kind="campaign",
-                item_id=f"{c.campaign_id}:end",
-                title=f"campaign {c.campaign_id} ended ({c.end_reason or c.status})",
-                flags=[c.status],
-            )
-        )
-    return items
+    # (when, id suffix, title, flag) of each moment the contact campaign has reached or will.
+    moments = [
+        (c.node_entered_at, f"node:{c.current_node}", f"campaign {c.campaign_id}: at step {c.current_node}", c.status),
+        (
+            c.next_step_at if c.next_step_kind else None,
+            f"next:{c.next_step_node}",
+            f"campaign {c.campaign_id}: next {c.next_step_kind} at step {c.next_step_node}",
+            "scheduled",
+        ),
+        (c.ended_at, "end", f"campaign {c.campaign_id} ended ({c.end_reason or c.status})", c.status),
+    ]
+    return [
+        TimelineItem(at=at, kind="campaign", item_id=f"{c.campaign_id}:{suffix}", title=title, flags=[flag])
+        for at, suffix, title, flag in moments
+        if at
+    ]
 
 
 def campaign_plans(campaigns: Sequence[CampaignRow]) -> list[CampaignPlan]:

@@ -1,4 +1,4 @@
-"""Back-off on the CRMs' rate limits within one total deadline."""
+"""Back-off on the CRMs' rate limits within one total deadline, and what a job notes when a CRM stops it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from oie.crm.ports import CrmRateLimited, CrmUnavailable
+from oie.crm.ports import CrmAuthFailed, CrmError, CrmRateLimited, CrmUnavailable
+from oie.errors import BackendUnavailable, OieError
+from oie.logs import get_logger
+
+log = get_logger(__name__)
 
 T = TypeVar("T")
 FIRST_WAIT = 1.0
@@ -57,3 +61,14 @@ class Deadline:
             self.waited += wait
             self.retries += 1
             attempt += 1
+
+
+def stopped(exc: CrmError | OieError, tenant_id: str, message: str) -> tuple[str, bool]:
+    """Log why a tenant's CRM job stopped; its error, and whether it is transient (the next run repeats it).
+
+    A refused token is logged as an error (a person must reconnect); anything else as a warning.
+    """
+    error = str(exc)
+    level = log.error if isinstance(exc, CrmAuthFailed) else log.warning
+    level(message, extra={"tenant_id": tenant_id, "error": error})
+    return error, isinstance(exc, CrmRateLimited | CrmUnavailable | BackendUnavailable)

@@ -17,9 +17,9 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
-from oie.crm.backoff import Deadline
+from oie.crm.backoff import Deadline, stopped
 from oie.crm.models import CrmConfig, Deal
-from oie.crm.ports import CrmAuthFailed, CrmClients, CrmError, CrmRateLimited, CrmStore, CrmUnavailable
+from oie.crm.ports import CrmClients, CrmError, CrmStore
 from oie.crm.sync import chunks
 from oie.errors import BackendUnavailable, OieError
 from oie.jobs.context import JobResult, Window
@@ -137,10 +137,7 @@ class CrmReadback:
             read.deals = len({d.deal_id for d in deals})
             self._record(tenant_id, config, outcomes_for(tenant_id, config, deals, leads, self.clock.now()), read)
         except (CrmError, OieError) as exc:  # OieError: the secret could not be read, Firestore was down
-            read.error = str(exc)
-            read.transient = isinstance(exc, CrmRateLimited | CrmUnavailable | BackendUnavailable)
-            level = log.error if isinstance(exc, CrmAuthFailed) else log.warning
-            level("crm readback incomplete", extra={"tenant_id": tenant_id, "error": read.error})
+            read.error, read.transient = stopped(exc, tenant_id, "crm readback incomplete")
         self.store.record_readback(tenant_id, self.clock.now(), read.recorded, read.error)
         return read
 

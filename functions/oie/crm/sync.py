@@ -16,11 +16,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 from oie.crm import mapping
-from oie.crm.backoff import Deadline
+from oie.crm.backoff import Deadline, stopped
 from oie.crm.facts import Facts, gather
 from oie.crm.models import CrmConfig, LeadSyncState, NoteWrite
-from oie.crm.ports import CrmAuthFailed, CrmClient, CrmClients, CrmError, CrmRateLimited, CrmStore, CrmUnavailable
-from oie.errors import BackendUnavailable, NotFound, OieError
+from oie.crm.ports import CrmClient, CrmClients, CrmError, CrmStore
+from oie.errors import NotFound, OieError
 from oie.jobs.context import EPOCH, JobResult, Window
 from oie.logs import get_logger
 from oie.ports import Clock, SecretResolver, Warehouse
@@ -133,10 +133,7 @@ class CrmSync:
             contacts = self._write_contacts(config, client, facts, deadline, states, run)
             self._write_notes(tenant_id, config, client, changes, contacts, facts, deadline, run)
         except (CrmError, OieError) as exc:  # OieError: the secret could not be read
-            run.error = str(exc)
-            run.transient = isinstance(exc, CrmRateLimited | CrmUnavailable | BackendUnavailable)
-            level = log.error if isinstance(exc, CrmAuthFailed) else log.warning
-            level("crm sync incomplete", extra={"tenant_id": tenant_id, "error": run.error})
+            run.error, run.transient = stopped(exc, tenant_id, "crm sync incomplete")
             for lead_id in facts.people:
                 if lead_id not in states:
                     states[lead_id] = LeadSyncState(synced_to_crm=False, last_error=run.error)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.test import Client
@@ -112,6 +113,33 @@ def _batches(email: str, base: str, now: datetime) -> list[tuple[str, list[dict[
     return batches
 
 
+def click_through(gateway: Client, tracking_id: str) -> str:
+    """Follow a lead's /go link as Chrome would; the visitor token the landing page is handed."""
+    location = gateway.get(f"/go?i={tracking_id}", headers={"User-Agent": CHROME}).headers["Location"]
+    return parse_qs(urlsplit(location).query)["oie_t"][0]
+
+
+def post_events(gateway: Client, base_url: str, token: str, tracking_id: str, sid: str, events: list[Any]) -> None:
+    """Post one session's events to /track as the demo site's pixel would; RuntimeError unless accepted."""
+    body = {
+        "v": 1,
+        "tenant": DEMO_TENANT,
+        "vid": token.split(".")[0],
+        "i": tracking_id,
+        "tok": token,
+        "sid": sid,
+        "ctx": {"vw": 1440, "vh": 900, "lang": "en-US"},
+        "events": events,
+    }
+    answer = gateway.post(
+        "/track",
+        data=json.dumps(body),
+        headers={"Content-Type": "text/plain", "Origin": base_url, "User-Agent": CHROME},
+    )
+    if answer.status_code != 202:
+        raise RuntimeError(f"demo seed: /track answered {answer.status_code}: {answer.get_data(as_text=True)}")
+
+
 def seed_demo_visits(seed: DemoSeed, base_url: str, now: datetime) -> int:
     """The demo leads' visits before the campaign, through /go and /track like a browser; batches posted.
 
@@ -124,25 +152,8 @@ def seed_demo_visits(seed: DemoSeed, base_url: str, now: datetime) -> int:
     for imported in seed.leads:
         if imported.lead.email not in DEMO_VISITS:
             continue
-        location = gateway.get(f"/go?i={imported.tracking_id}", headers={"User-Agent": CHROME}).headers["Location"]
-        token = parse_qs(urlsplit(location).query)["oie_t"][0]
+        token = click_through(gateway, imported.tracking_id)
         for sid, rows in _batches(imported.lead.email, base_url, now):
-            body = {
-                "v": 1,
-                "tenant": DEMO_TENANT,
-                "vid": token.split(".")[0],
-                "i": imported.tracking_id,
-                "tok": token,
-                "sid": sid,
-                "ctx": {"vw": 1440, "vh": 900, "lang": "en-US"},
-                "events": rows,
-            }
-            answer = gateway.post(
-                "/track",
-                data=json.dumps(body),
-                headers={"Content-Type": "text/plain", "Origin": base_url, "User-Agent": CHROME},
-            )
-            if answer.status_code != 202:
-                raise RuntimeError(f"demo seed: /track answered {answer.status_code}: {answer.get_data(as_text=True)}")
+            post_events(gateway, base_url, token, imported.tracking_id, sid, rows)
             posted += 1
     return posted

@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.test import Client
 
@@ -23,6 +22,7 @@ from oie.campaigns.control import ControlRequest
 from oie.campaigns.models import contact_campaign_id
 from oie.campaigns.plan import parse_plan
 from oie.campaigns.planner import TemplatePlanner
+from oie.devstack.demo import CHROME, click_through, post_events
 from oie.devstack.demo_campaign import demo_plan
 from oie.devstack.gateway import build_gateway
 from oie.jobs.context import EPOCH, Window
@@ -37,9 +37,6 @@ from oie.wiring import Container
 
 TENANT = "demo"
 CAMPAIGN = "Demo Pipeline"
-CHROME = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-)
 _FIRST_NAMES = (
     "Maya Leo Nora Omar Priya Quinn Rosa Sven Tara Umar Vera Wes Xena Yuri Zoe "
     "Ines Jonas Kira Liam Mina Noah Olga Pablo Rhea Sami Tomas Uma Vik Wren Yara"
@@ -123,9 +120,7 @@ def _visits(n: int, now: datetime) -> list[tuple[datetime, list[tuple[str, dict[
 
 
 def _browse(gateway: Client, base: str, lead: HistoryLead, now: datetime) -> None:
-    location = gateway.get(f"/go?i={lead.tracking_id}", headers={"User-Agent": CHROME}).headers["Location"]
-    token = parse_qs(urlsplit(location).query)["oie_t"][0]
-    vid = token.split(".")[0]
+    token = click_through(gateway, lead.tracking_id)
     for v, (start, events) in enumerate(_visits(lead.n, now)):
         rows = []
         for e, (kind, props) in enumerate(events):
@@ -134,23 +129,7 @@ def _browse(gateway: Client, base: str, lead: HistoryLead, now: datetime) -> Non
             rows.append(
                 {"id": f"seed{lead.n:02d}{v:02d}{e:03d}", "type": kind, "ts": ts, "url": base + path, "props": props}
             )
-        body = {
-            "v": 1,
-            "tenant": TENANT,
-            "vid": vid,
-            "i": lead.tracking_id,
-            "tok": token,
-            "sid": f"seeds{v:03d}",
-            "ctx": {"vw": 1440, "vh": 900, "lang": "en-US"},
-            "events": rows,
-        }
-        answer = gateway.post(
-            "/track",
-            data=json.dumps(body),
-            headers={"Content-Type": "text/plain", "Origin": base, "User-Agent": CHROME},
-        )
-        if answer.status_code != 202:
-            raise RuntimeError(f"demo seed: /track answered {answer.status_code}: {answer.get_data(as_text=True)}")
+        post_events(gateway, base, token, lead.tracking_id, f"seeds{v:03d}", rows)
 
 
 def _run(app: Container, name: str) -> None:

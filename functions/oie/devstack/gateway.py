@@ -10,11 +10,13 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import functions_framework
+from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
@@ -29,6 +31,17 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 def _asset(name: str) -> str:
     return resources.files("oie.devstack").joinpath("assets", name).read_text()
+
+
+@cache
+def _demo_site() -> Environment:
+    # The demo pages extend one layout (demo_layout.html): head, pixel tags and navigation.
+    loader = PackageLoader("oie.devstack", "assets")
+    return Environment(loader=loader, autoescape=select_autoescape(), trim_blocks=True, keep_trailing_newline=True)
+
+
+def _demo_page(name: str) -> Response:
+    return Response(_demo_site().get_template(name).render(), mimetype="text/html")
 
 
 def _page(title: str, body: str) -> Response:
@@ -200,9 +213,9 @@ def root_app(index_html: Callable[[], str]) -> WSGIApp:
         if path == "/":
             return _page("Outbound Intent Engine — local", index_html())
         if path in ("/demo", "/demo/"):
-            return Response(_asset("demo.html"), mimetype="text/html")
+            return _demo_page("demo.html")
         if (name := path.removeprefix("/demo/")) in DEMO_PAGES:  # each a page of its own
-            return Response(_asset(f"demo-{name}.html"), mimetype="text/html")
+            return _demo_page(f"demo-{name}.html")
         if path == "/_dev/clicks":
             return _clicks_page(request.args.get("tenant", "demo"))
         if path == "/_dev/alert-inbox" and request.method == "POST":

@@ -11,21 +11,21 @@ Order of work, so that a failure never loses an event nor doubles one:
    so the duplicate rate can be measured); on failure the claims are released and 503;
 4. for owned events: suppressions and Cloud Tasks (named by key). What fails is released
    and answered 503; everything already written is keyed, so SendGrid's retry adds nothing.
-5xx is only ever a backend fault.
+5xx is only ever a backend fault. Steps 2 and 3 are oie.webhooks.deliveries, shared with the
+sequencers' webhooks.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol
 
 from oie.campaigns.contracts import EngineEvent
-from oie.errors import BackendUnavailable, Forbidden, InputError, OieError
+from oie.errors import Forbidden, InputError
 from oie.go.scanners import classify
 from oie.json_input import clean_text
 from oie.logs import get_logger
@@ -36,6 +36,7 @@ from oie.suppressions.store import SuppressionStore
 from oie.tenants.models import Tenant
 from oie.webhooks import signature
 from oie.webhooks.dedup import event_key
+from oie.webhooks.deliveries import Delivery, Ignored, Receipt, Rejected, claim_and_store, store
 from oie.webhooks.effects import act_or_release, engine_task
 from oie.webhooks.models import (
     ENGINE_TYPES,
@@ -52,73 +53,10 @@ log = get_logger(__name__)
 # A click this soon after delivery is a security scanner following every link, not a person.
 SCANNER_CLICK_SECONDS = 15
 MAX_BODY_BYTES = 25 * 1024 * 1024
-# Reasons listed per delivery (answer and row); the counts are always complete.
-MAX_LISTED = 100
 
 
 class TenantLookup(Protocol):
     def get(self, tenant_id: str) -> Tenant | None: ...
-
-
-@dataclass(frozen=True)
-class Ignored:
-    """A valid event not acted on (another tenant's; an unknown type, which is still recorded)."""
-
-    index: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """An event that can never be stored: kept only in the raw delivery."""
-
-    index: int
-    field: str
-    message: str
-
-
-@dataclass
-class Receipt:
-    """What one delivery did."""
-
-    delivery_id: str
-    events: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    ignored: list[Ignored] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    enqueued: int = 0
-    suppressed: int = 0
-    error: str | None = None  # the whole body could not be read
-
-    def reasons(self) -> dict[str, list[dict[str, Any]]]:
-        """The first MAX_LISTED ignored and rejected events, with why."""
-        return {
-            "ignored": [{"index": i.index, "reason": i.reason} for i in self.ignored[:MAX_LISTED]],
-            "rejected": [
-                {"index": r.index, "field": r.field, "message": r.message} for r in self.rejected[:MAX_LISTED]
-            ],
-        }
-
-    def counts(self) -> dict[str, Any]:
-        """The numbers alone (for logs)."""
-        return {
-            "delivery_id": self.delivery_id,
-            "events": self.events,
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "ignored_events": len(self.ignored),
-            "rejected_events": len(self.rejected),
-            "enqueued": self.enqueued,
-            "suppressed": self.suppressed,
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """The answer to SendGrid."""
-        answer = {**self.counts(), **self.reasons()}
-        if self.error:
-            answer["error"] = self.error
-        return answer
 
 
 @dataclass
@@ -182,48 +120,24 @@ class EventWebhooks:
             raise
         assert tenant is not None  # verify() refuses an empty key
         receipt = Receipt(delivery_id=_sha256(f"{timestamp}.{hashlib.sha256(body).hexdigest()}")[:40])
+        raw_body = body.decode("utf-8", errors="replace")
+        delivery = Delivery(tenant_id, "sendgrid_events", body, raw_body, received_at=now, signed_at=signed_at)
         try:
             payload = parse_delivery(body)
         except InputError as exc:
             # Authentic but unreadable, now and on every retry: keep it for audit, acknowledge it.
             receipt.error = exc.message
-            self._guarded(lambda: self._store_delivery(tenant_id, body, now, signed_at, receipt))
+            store(self.warehouse, delivery, receipt)
             log.warning("webhook delivery unreadable", extra={"tenant_id": tenant_id, "error": exc.message})
             return receipt
         receipt.events = len(payload)
         items = self._parse(tenant_id, payload, receipt)
         self._judge_clicks(tenant_id, items)
-
-        owned = self.markers.claim(tenant_id, [i.key for i in items])
-        for item in items:  # the first copy of a key in this batch owns it
-            if item.key in owned:
-                item.owned = True
-                owned.discard(item.key)
-        receipt.accepted = sum(i.owned for i in items)
-        receipt.duplicates = len(items) - receipt.accepted
-        claimed = [i.key for i in items if i.owned]
-        try:
-            rows = [self._row(tenant, i, receipt, now) for i in items]
-            self._guarded(lambda: self._store_delivery(tenant_id, body, now, signed_at, receipt))
-            self._guarded(lambda: self.warehouse.insert_rows("message_events", rows, id_field="row_id"))
-        except Exception:
-            # Its events are not stored: SendGrid's retry must find them unclaimed.
-            self.markers.release(tenant_id, claimed)
-            raise
-        self._effects(tenant_id, [i for i in items if i.owned], receipt, now)
+        owned = claim_and_store(
+            self.warehouse, self.markers, delivery, receipt, items, lambda i: self._row(tenant, i, receipt, now)
+        )
+        self._effects(tenant_id, owned, receipt, now)
         return receipt
-
-    @staticmethod
-    def _guarded(call: Callable[[], None]) -> None:
-        # What reaches the warehouse was validated, so a failure here is the backend's.
-        try:
-            call()
-        except OieError:
-            raise
-        except Exception as exc:
-            # Only the error's kind: a warehouse error quotes the rows it refused, and the
-            # rows hold recipients' addresses (the cause stays chained for the traceback).
-            raise BackendUnavailable(f"warehouse: {type(exc).__name__}") from exc
 
     def _parse(self, tenant_id: str, payload: list[Any], receipt: Receipt) -> list[_Item]:
         items = []
@@ -265,32 +179,6 @@ class EventWebhooks:
             if known and 0 <= event.timestamp - min(known) < SCANNER_CLICK_SECONDS:
                 reasons.append(f"within_{SCANNER_CLICK_SECONDS}s_of_delivery")
             click.scanner_reasons = tuple(reasons)
-
-    def _store_delivery(
-        self,
-        tenant_id: str,
-        body: bytes,
-        now: datetime,
-        signed_at: datetime,
-        receipt: Receipt,
-    ) -> None:
-        row = {
-            "delivery_id": receipt.delivery_id,
-            "tenant_id": tenant_id,
-            "kind": "sendgrid_events",
-            "received_at": now,
-            "signed_at": signed_at,
-            "body_sha256": hashlib.sha256(body).hexdigest(),
-            "raw_body": body.decode("utf-8", errors="replace"),
-            "event_count": receipt.events,
-            "new_events": receipt.accepted,
-            "duplicate_events": receipt.duplicates,
-            "ignored_events": len(receipt.ignored),
-            "rejected_events": len(receipt.rejected),
-            "error": receipt.error,
-            "details": json.dumps(receipt.reasons()),
-        }
-        self.warehouse.insert_rows("webhook_deliveries", [row], id_field="delivery_id")
 
     def _row(self, tenant: Tenant, item: _Item, receipt: Receipt, now: datetime) -> dict[str, Any]:
         event = item.event

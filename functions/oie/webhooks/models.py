@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -18,6 +18,8 @@ from oie import json_input
 from oie.campaigns.contracts import EngineEventType
 from oie.errors import InputError
 from oie.suppressions.models import Reason
+
+M = TypeVar("M", bound=BaseModel)
 
 # Every event type SendGrid's Event Webhook documents; anything else is recorded and ignored.
 KNOWN_EVENTS = frozenset(
@@ -157,14 +159,19 @@ def parse_delivery(body: bytes) -> list[Any]:
     return payload
 
 
-def parse_event(raw: Any) -> SendGridEvent:
-    """One element as a SendGridEvent; InvalidEvent naming the field otherwise."""
+def validated(model: type[M], raw: Any, bounds: json_input.Bounds, whole: str) -> M:
+    """One element of any provider's delivery as `model`; InvalidEvent naming the field (`whole`: the element)."""
     if not isinstance(raw, dict):
-        raise InvalidEvent("event", "not a JSON object")
-    if found := json_input.problem(raw, EVENT_BOUNDS):
-        raise InvalidEvent(found.path or "event", found.message)
+        raise InvalidEvent(whole, "an event is a JSON object")
+    if found := json_input.problem(raw, bounds):
+        raise InvalidEvent(found.path or whole, found.message)
     try:
-        return SendGridEvent.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise InvalidEvent(".".join(str(p) for p in first["loc"]) or "event", first["msg"]) from None
+        raise InvalidEvent(".".join(str(p) for p in first["loc"]) or whole, first["msg"]) from None
+
+
+def parse_event(raw: Any) -> SendGridEvent:
+    """One element as a SendGridEvent; InvalidEvent naming the field otherwise."""
+    return validated(SendGridEvent, raw, EVENT_BOUNDS, "event")

@@ -84,6 +84,21 @@ def test_a_malformed_tracking_id_is_not_taken():
 
 
 @pytest.mark.parametrize(
+    ("sequencer", "payload", "expected"),
+    [
+        ("smartlead", smartlead("email_reply"), "reply"),
+        ("smartlead", smartlead("Email_Bounce"), "bounce"),
+        ("instantly", instantly("REPLY_RECEIVED"), "reply"),
+        ("instantly", instantly("Email_Opened"), "open"),
+    ],
+)
+def test_event_types_are_read_in_any_letter_case_keeping_the_raw_spelling(sequencer, payload, expected):
+    event = normalise(sequencer, payload)
+    assert not isinstance(event, Unknown)
+    assert (event.event_type, event.raw_type) == (expected, payload["event_type"])
+
+
+@pytest.mark.parametrize(
     ("sequencer", "payload"),
     [("smartlead", {"event_type": "LEAD_CATEGORY_UPDATED"}), ("instantly", {"event_type": "lead_interested"})],
 )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from oie import json_input
 
@@ -79,131 +80,85 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def _number(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _object(value: Any) -> Any:
+    # A nested object sent as anything else (a string, a list) is absent, not an error.
+    return value if isinstance(value, dict) else None
+
+
+def _variables(value: Any) -> Any:
+    return value if isinstance(value, dict) else {}
+
+
+# How both sequencers' fields are read: one rule per kind of field, for every model.
+ShortText = Annotated[str | None, BeforeValidator(partial(as_text, limit=320))]
+Text = Annotated[str | None, BeforeValidator(partial(as_text, limit=2048))]
+LongText = Annotated[str | None, BeforeValidator(partial(as_text, limit=8192))]
+When = Annotated[datetime | None, BeforeValidator(_when), AfterValidator(_aware)]
+Number = Annotated[int | None, BeforeValidator(_number)]
+Variables = Annotated[dict[str, Any], BeforeValidator(_variables)]
+
+
 class SmartleadMessage(_Payload):
     """`sent_message`, `reply_message`, `bounce_message`; the nested form's `email`."""
 
-    message_id: str | None = None
-    text: str | None = None
+    message_id: Text = None
+    text: Text = None
 
-    @field_validator("message_id", "text", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str | None:
-        return as_text(value, 2048)
+
+Message = Annotated[SmartleadMessage | None, BeforeValidator(_object)]
 
 
 class SmartleadLead(_Payload):
     """The nested form's `lead`, whose `custom_fields` carry the tracking id."""
 
-    email: str | None = None
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("email", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str | None:
-        return as_text(value, 320)
-
-    @field_validator("custom_fields", mode="before")
-    @classmethod
-    def _fields(cls, value: Any) -> Any:
-        return value if isinstance(value, dict) else {}
+    email: ShortText = None
+    custom_fields: Variables = Field(default_factory=dict)
 
 
 class SmartleadEvent(_Payload):
     """One Smartlead webhook post (EMAIL_SENT, EMAIL_OPEN, EMAIL_LINK_CLICK, EMAIL_REPLY, …)."""
 
-    event_type: str | None = Field(default=None, validation_alias=AliasChoices("event_type", "event"))
-    occurred_at: datetime | None = Field(
+    event_type: ShortText = Field(default=None, validation_alias=AliasChoices("event_type", "event"))
+    occurred_at: When = Field(
         default=None,
         validation_alias=AliasChoices(
             "event_timestamp", "timestamp", "time_replied", "time_clicked", "time_opened", "time_sent",
             "time_bounced", "time_unsubscribed",
         ),
     )  # fmt: skip
-    to_email: str | None = None
-    sl_lead_email: str | None = None
-    lead_email: str | None = None
-    lead: SmartleadLead | None = None
-    campaign_id: str | None = None
-    sequence_number: int | None = None
-    stats_id: str | None = None
-    message_id: str | None = None
-    sent_message: SmartleadMessage | None = None
-    bounce_message: SmartleadMessage | None = None
-    email: SmartleadMessage | None = None
+    to_email: ShortText = None
+    sl_lead_email: ShortText = None
+    lead_email: ShortText = None
+    lead: Annotated[SmartleadLead | None, BeforeValidator(_object)] = None
+    campaign_id: ShortText = None
+    sequence_number: Number = None
+    stats_id: ShortText = None
+    message_id: ShortText = None
+    sent_message: Message = None
+    bounce_message: Message = None
+    email: Message = None
     link_clicked: Any = None
     link_details: Any = None
     link: Any = None
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("event_type", "to_email", "sl_lead_email", "lead_email", "campaign_id", "stats_id", "message_id",
-                     mode="before")  # fmt: skip
-    @classmethod
-    def _text(cls, value: Any) -> str | None:
-        return as_text(value, 320)
-
-    @field_validator("occurred_at", mode="before")
-    @classmethod
-    def _time(cls, value: Any) -> Any:
-        return _when(value)
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
-
-    @field_validator("sequence_number", mode="before")
-    @classmethod
-    def _step(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
-
-    @field_validator("email", "sent_message", "bounce_message", "lead", mode="before")
-    @classmethod
-    def _object(cls, value: Any) -> Any:
-        return value if isinstance(value, dict) else None
-
-    @field_validator("custom_fields", mode="before")
-    @classmethod
-    def _fields(cls, value: Any) -> Any:
-        return value if isinstance(value, dict) else {}
+    custom_fields: Variables = Field(default_factory=dict)
 
 
 class InstantlyEvent(_Payload):
     """One Instantly webhook post (email_sent, email_opened, reply_received, …); lead data as extra keys."""
 
-    event_type: str | None = None
-    occurred_at: datetime | None = Field(default=None, validation_alias=AliasChoices("timestamp", "event_timestamp"))
-    lead_email: str | None = Field(default=None, validation_alias=AliasChoices("lead_email", "email"))
-    campaign_id: str | None = None
-    step: int | None = None
-    variant: int | None = None
-    email_id: str | None = None
-    link_url: str | None = Field(default=None, validation_alias=AliasChoices("link_url", "url", "link"))
-    reason: str | None = Field(default=None, validation_alias=AliasChoices("bounce_reason", "reason"))
-
-    @field_validator("event_type", "lead_email", "campaign_id", "email_id", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str | None:
-        return as_text(value, 320)
-
-    @field_validator("link_url", "reason", mode="before")
-    @classmethod
-    def _long_text(cls, value: Any) -> str | None:
-        return as_text(value, 8192)
-
-    @field_validator("occurred_at", mode="before")
-    @classmethod
-    def _time(cls, value: Any) -> Any:
-        return _when(value)
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
-
-    @field_validator("step", "variant", mode="before")
-    @classmethod
-    def _number(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
+    event_type: ShortText = None
+    occurred_at: When = Field(default=None, validation_alias=AliasChoices("timestamp", "event_timestamp"))
+    lead_email: ShortText = Field(default=None, validation_alias=AliasChoices("lead_email", "email"))
+    campaign_id: ShortText = None
+    step: Number = None
+    variant: Number = None
+    email_id: ShortText = None
+    link_url: LongText = Field(default=None, validation_alias=AliasChoices("link_url", "url", "link"))
+    reason: LongText = Field(default=None, validation_alias=AliasChoices("bounce_reason", "reason"))
 
 
 class SequencerEvent(BaseModel):

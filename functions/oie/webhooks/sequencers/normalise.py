@@ -16,18 +16,17 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import ValidationError
-
 from oie import json_input
 from oie.campaigns.models import contact_campaign_id
 from oie.errors import InputError
 from oie.webhooks.dedup import KEY_CHARS
-from oie.webhooks.models import InvalidEvent
+from oie.webhooks.models import InvalidEvent, validated
 from oie.webhooks.sequencers.models import (
     EVENT_BOUNDS,
     INSTANTLY_TYPES,
     SMARTLEAD_TYPES,
     InstantlyEvent,
+    NormalType,
     Sequencer,
     SequencerEvent,
     SmartleadEvent,
@@ -70,16 +69,12 @@ def parse_delivery(body: bytes) -> list[Any]:
     raise InputError("the body must be a JSON object (one event) or a non-empty array of them", field="body")
 
 
-def _validated(model: type[SmartleadEvent] | type[InstantlyEvent], raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        raise InvalidEvent("body", "an event is a JSON object")
-    if found := json_input.problem(raw, EVENT_BOUNDS):
-        raise InvalidEvent(found.path or "body", found.message)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidEvent(".".join(str(p) for p in first["loc"]) or "body", first["msg"]) from None
+def _kind(raw_type: str | None, types: dict[str, NormalType]) -> tuple[str, NormalType | None]:
+    """The raw event type and what it maps to in any letter case (None: not normalised)."""
+    if not raw_type:
+        raise InvalidEvent("event_type", "missing")
+    folded = raw_type.casefold()
+    return raw_type, next((normal for raw, normal in types.items() if raw.casefold() == folded), None)
 
 
 def _email(value: str | None, field: str) -> str:
@@ -125,12 +120,10 @@ def _first_url(*values: Any) -> str | None:
 
 def normalise_smartlead(raw: Any) -> SequencerEvent | Unknown:
     """One Smartlead post; InvalidEvent naming the field when it can never be read."""
-    event = _validated(SmartleadEvent, raw)
-    if not event.event_type:
-        raise InvalidEvent("event_type", "missing")
-    kind = SMARTLEAD_TYPES.get(event.event_type.upper())
+    event = validated(SmartleadEvent, raw, EVENT_BOUNDS, "body")
+    raw_type, kind = _kind(event.event_type, SMARTLEAD_TYPES)
     if kind is None:
-        return Unknown(event.event_type)
+        return Unknown(raw_type)
     lead = event.lead
     address = event.to_email or event.sl_lead_email or event.lead_email or (lead.email if lead else None)
     bounce = event.bounce_message.text if kind == "bounce" and event.bounce_message else None
@@ -139,7 +132,7 @@ def normalise_smartlead(raw: Any) -> SequencerEvent | Unknown:
     return SequencerEvent(
         source="smartlead",
         event_type=kind,
-        raw_type=event.event_type,
+        raw_type=raw_type,
         occurred_at=_occurred(event.occurred_at, "event_timestamp"),
         email=_email(address, "to_email"),
         provider_campaign_id=event.campaign_id,
@@ -153,17 +146,15 @@ def normalise_smartlead(raw: Any) -> SequencerEvent | Unknown:
 
 def normalise_instantly(raw: Any) -> SequencerEvent | Unknown:
     """One Instantly post; InvalidEvent naming the field when it can never be read."""
-    event = _validated(InstantlyEvent, raw)
-    if not event.event_type:
-        raise InvalidEvent("event_type", "missing")
-    kind = INSTANTLY_TYPES.get(event.event_type.lower())
+    event = validated(InstantlyEvent, raw, EVENT_BOUNDS, "body")
+    raw_type, kind = _kind(event.event_type, INSTANTLY_TYPES)
     if kind is None:
-        return Unknown(event.event_type)
+        return Unknown(raw_type)
     url = event.link_url if kind == "click" else None
     return SequencerEvent(
         source="instantly",
         event_type=kind,
-        raw_type=event.event_type,
+        raw_type=raw_type,
         occurred_at=_occurred(event.occurred_at, "timestamp"),
         email=_email(event.lead_email, "lead_email"),
         provider_campaign_id=event.campaign_id,

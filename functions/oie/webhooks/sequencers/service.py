@@ -28,14 +28,15 @@ from functools import partial
 from typing import Any
 
 from oie.campaigns.contracts import EngineEvent, EngineEventType
-from oie.errors import BackendUnavailable, Forbidden, InputError, OieError, Unauthenticated
+from oie.errors import Forbidden, InputError, Unauthenticated
 from oie.json_input import clean_text
 from oie.logs import get_logger
-from oie.ports import Clock, TaskQueue, Warehouse
+from oie.ports import Clock, Row, TaskQueue, Warehouse
 from oie.suppressions.models import Reason, Source, Suppression
 from oie.suppressions.store import SuppressionStore
+from oie.webhooks.deliveries import Delivery, Ignored, Receipt, Rejected, claim_and_store, guarded, store
 from oie.webhooks.effects import act_or_release, engine_task
-from oie.webhooks.events import Ignored, Receipt, Rejected, TenantLookup
+from oie.webhooks.events import TenantLookup
 from oie.webhooks.models import InvalidEvent
 from oie.webhooks.sequencers.auth import matches
 from oie.webhooks.sequencers.models import NormalType, Sequencer, SequencerEvent
@@ -127,61 +128,37 @@ class SequencerWebhooks:
         # The same bytes again (a retry) are the same delivery: one raw row, one row per event.
         body_hash = hashlib.sha256(body).hexdigest()
         receipt = Receipt(delivery_id=_sha256(f"{sequencer}\x1f{tenant_id}\x1f{body_hash}")[:40])
+        delivery = Delivery(tenant_id, f"{sequencer}_events", body, audit_copy(body), received_at=now)
         try:
             payload = parse_delivery(body)
         except InputError as exc:
             receipt.error = exc.message
-            self._guarded(lambda: self._store_delivery(sequencer, tenant_id, body, now, receipt))
+            store(self.warehouse, delivery, receipt)
             raise
         receipt.events = len(payload)
         items = self._parse(sequencer, tenant_id, payload, receipt)
         if not items and not receipt.ignored:
             first = receipt.rejected[0]
             receipt.error = f"{first.field}: {first.message}"
-            self._guarded(lambda: self._store_delivery(sequencer, tenant_id, body, now, receipt))
+            store(self.warehouse, delivery, receipt)
             raise InputError(first.message, field=first.field)
         self._resolve(tenant_id, items)
 
-        owned = self.markers.claim(tenant_id, [i.key for i in items])
-        for item in items:  # the first copy of a key in this post owns it
-            if item.key in owned:
-                item.owned = True
-                owned.discard(item.key)
-        receipt.accepted = sum(i.owned for i in items)
-        receipt.duplicates = len(items) - receipt.accepted
-        claimed = [i.key for i in items if i.owned]
-        try:
-            rows = [
-                message_event_row(
-                    i.event,
-                    key=i.key,
-                    tenant_id=tenant_id,
-                    delivery_id=receipt.delivery_id,
-                    index=i.index,
-                    received_at=now,
-                    lead=i.lead,
-                    duplicate=not i.owned,
-                )
-                for i in items
-            ]
-            self._guarded(lambda: self._store_delivery(sequencer, tenant_id, body, now, receipt))
-            if rows:
-                self._guarded(lambda: self.warehouse.insert_rows("message_events", rows, id_field="row_id"))
-        except Exception:
-            self.markers.release(tenant_id, claimed)  # the retry must find them unclaimed
-            raise
-        self._effects(sequencer, tenant_id, [i for i in items if i.owned], receipt, now)
-        return receipt
+        def row(i: _Item) -> Row:
+            return message_event_row(
+                i.event,
+                key=i.key,
+                tenant_id=tenant_id,
+                delivery_id=receipt.delivery_id,
+                index=i.index,
+                received_at=now,
+                lead=i.lead,
+                duplicate=not i.owned,
+            )
 
-    @staticmethod
-    def _guarded(call: Callable[[], object]) -> None:
-        try:
-            call()
-        except OieError:
-            raise
-        except Exception as exc:
-            # Only the error's kind: warehouse errors quote the rows (recipients, replies).
-            raise BackendUnavailable(f"warehouse: {type(exc).__name__}") from exc
+        owned = claim_and_store(self.warehouse, self.markers, delivery, receipt, items, row)
+        self._effects(sequencer, tenant_id, owned, receipt, now)
+        return receipt
 
     def _parse(self, sequencer: Sequencer, tenant_id: str, payload: list[Any], receipt: Receipt) -> list[_Item]:
         items = []
@@ -209,30 +186,9 @@ class SequencerWebhooks:
             rest = [_sha256(i.event.email) for i in items if tracking.get(i.event.tracking_id or "") is None]
             by_email.update(self.leads.by_email_hashes(tenant_id, rest) if rest else {})
 
-        self._guarded(lookup)
+        guarded(lookup)
         for item in items:
             item.lead = tracking.get(item.event.tracking_id or "") or by_email.get(_sha256(item.event.email))
-
-    def _store_delivery(
-        self, sequencer: Sequencer, tenant_id: str, body: bytes, now: datetime, receipt: Receipt
-    ) -> None:
-        row = {
-            "delivery_id": receipt.delivery_id,
-            "tenant_id": tenant_id,
-            "kind": f"{sequencer}_events",
-            "received_at": now,
-            "signed_at": None,
-            "body_sha256": hashlib.sha256(body).hexdigest(),
-            "raw_body": audit_copy(body),
-            "event_count": receipt.events,
-            "new_events": receipt.accepted,
-            "duplicate_events": receipt.duplicates,
-            "ignored_events": len(receipt.ignored),
-            "rejected_events": len(receipt.rejected),
-            "error": receipt.error,
-            "details": json.dumps(receipt.reasons()),
-        }
-        self.warehouse.insert_rows("webhook_deliveries", [row], id_field="delivery_id")
 
     def _effects(
         self, sequencer: Sequencer, tenant_id: str, owned: list[_Item], receipt: Receipt, now: datetime
