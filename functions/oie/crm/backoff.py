@@ -37,13 +37,17 @@ class Deadline:
     def left(self) -> float:
         return self.ends_at - self.monotonic()
 
-    def call(self, call: Callable[[], T]) -> T:
+    def call(self, call: Callable[[], T], retry_unavailable: bool = True) -> T:
         """Run a CRM call, waiting out rate limits (Retry-After, else doubling) while time is left.
 
-        The last error is raised once the next wait would end past the deadline.
+        The last error is raised once the next wait would end past the deadline; no call
+        starts after it. `retry_unavailable=False` for a create: a call that got no answer
+        may have gone through, so it is not sent again blindly.
         """
         attempt = unavailable = 0
         while True:
+            if self.left() <= 0:
+                raise CrmUnavailable("the CRM sync's deadline passed before the call")
             try:
                 return call()
             except CrmRateLimited as exc:
@@ -51,7 +55,7 @@ class Deadline:
                 error: Exception = exc
             except CrmUnavailable as exc:
                 unavailable += 1
-                if unavailable > UNAVAILABLE_RETRIES:
+                if not retry_unavailable or unavailable > UNAVAILABLE_RETRIES:
                     raise
                 wait, error = FIRST_WAIT * 2**attempt, exc
             wait = min(max(wait, 0.0), MAX_WAIT)

@@ -34,7 +34,10 @@ class CrmErasure:
         not_connected or failed (with `reason`), so an erasure the CRM refused is on record.
         """
         state = self.store.lead_state(tenant_id, lead_id)
-        notes = [note_id for _, note_id in self.store.lead_notes(tenant_id, lead_id) if note_id]
+        claimed = self.store.lead_notes(tenant_id, lead_id)
+        notes = [note_id for _, note_id in claimed if note_id]
+        # A claim without an id: a create that failed or lost its answer may still have made the note.
+        unsettled = [key for key, note_id in claimed if not note_id] if state.crm_contact_id else []
         config = self.store.get_config(tenant_id)
         result: dict[str, Any] = {"outcome": "nothing_written", "notes_deleted": 0, "contact": "untouched"}
         if not state.crm_contact_id and not notes:
@@ -46,6 +49,9 @@ class CrmErasure:
         try:
             client = self.clients(config, self.secrets.resolve(config.secret_ref))
             deadline = Deadline(self.deadline_seconds, sleep=self.sleep)
+            for key in unsettled:
+                found = deadline.call(partial(client.find_note, key, str(state.crm_contact_id)))
+                notes += [found] if found else []
             for batch in (notes[i : i + client.batch_size] for i in range(0, len(notes), client.batch_size)):
                 deadline.call(partial(client.delete_notes, batch))
             result["notes_deleted"] = len(notes)

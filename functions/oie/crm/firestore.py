@@ -2,8 +2,9 @@
 
 `tenants/{t}/crm/config`: the connection (a secret ref, never a token), which fields exist
 in the CRM, the latest run. `tenants/{t}/leads/{lead}`: `crmContactId`, `syncedToCRM`,
-`lastSyncedAt`, `crmLastError` beside the lead. `tenants/{t}/crm_notes/{key}`: each note
-the engine created (key from the level change), so a retried sync adds none.
+`lastSyncedAt`, `crmLastError` beside the lead. `tenants/{t}/crm_notes/{key}`: the claim on
+each note (key from the level change; see oie.crm.claims), so neither a retried sync nor two
+syncs at once add a second one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from google.cloud import firestore  # type: ignore[attr-defined]
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from oie.adapters.firestore_store import BATCH_LIMIT, READ_TIMEOUT, _guard
+from oie.crm import claims
+from oie.crm.claims import NoteClaim
 from oie.crm.models import CrmConfig, LeadSyncState
 
 _RUN_FIELDS = (
@@ -129,27 +132,46 @@ class FirestoreCrmStore:
     def _note(self, tenant_id: str, key: str) -> Any:
         return self._tenant(tenant_id).collection("crm_notes").document(key)
 
-    def claim_note(self, tenant_id: str, key: str, lead_id: str, at: datetime) -> str | None:
+    def claim_note(
+        self, tenant_id: str, key: str, lead_id: str, holder: str, at: datetime, until: datetime
+    ) -> NoteClaim:
+        ref = self._note(tenant_id, key)
+
+        # A transaction: of two runs reading the same missing or lapsed claim, one commits and
+        # the other is retried by the client, then reads the winner's claim as held.
+        @firestore.transactional  # type: ignore[misc]
+        def claim_in(transaction: Any) -> NoteClaim:
+            snap = ref.get(transaction=transaction, timeout=READ_TIMEOUT)
+            existing = (snap.to_dict() or {}) if snap.exists else None
+            decision = claims.decide(existing, at)
+            if decision in ("new", "retry"):
+                attempts = int((existing or {}).get("attempts", 0)) + 1
+                transaction.set(ref, claims.claimed(lead_id, holder, at, until, attempts))
+            return decision
+
+        result: NoteClaim = _guard(lambda: claim_in(self._client.transaction()))
+        return result
+
+    def settle_note(self, tenant_id: str, key: str, holder: str, note_id: str | None) -> bool:
         ref = self._note(tenant_id, key)
 
         @firestore.transactional  # type: ignore[misc]
-        def claim_in(transaction: Any) -> str | None:
-            snap = ref.get(transaction=transaction)
-            if snap.exists:
-                data = snap.to_dict() or {}
-                return str(data.get("note_id") or "pending")
-            transaction.set(ref, {"lead_id": lead_id, "state": "pending", "claimed_at": at})
-            return None
+        def settle_in(transaction: Any) -> bool:
+            snap = ref.get(transaction=transaction, timeout=READ_TIMEOUT)
+            data = (snap.to_dict() or {}) if snap.exists else {}
+            ours = data.get("holder") == holder
+            if note_id is None:
+                if ours and data.get("state") == "pending":  # never release another run's claim
+                    transaction.update(ref, {"state": "released"})
+                return ours
+            if data.get("state") == "created":
+                return False  # another run created one first: keep its id
+            # Recorded even when the lease lapsed: the note exists, so no later run makes another.
+            transaction.set(ref, {**data, "state": "created", "note_id": note_id})
+            return ours
 
-        result: str | None = _guard(lambda: claim_in(self._client.transaction()))
+        result: bool = _guard(lambda: settle_in(self._client.transaction()))
         return result
-
-    def settle_note(self, tenant_id: str, key: str, note_id: str | None) -> None:
-        ref = self._note(tenant_id, key)
-        if note_id is None:
-            _guard(lambda: ref.delete())
-        else:
-            _guard(lambda: ref.update({"state": "created", "note_id": note_id}))
 
     def lead_notes(self, tenant_id: str, lead_id: str) -> list[tuple[str, str]]:
         query = self._tenant(tenant_id).collection("crm_notes").where(filter=FieldFilter("lead_id", "==", lead_id))  # type: ignore[no-untyped-call]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from oie.crm.claims import NoteClaim
 from oie.crm.mapping import Field
 from oie.crm.models import ContactWrite, CrmConfig, Deal, LeadSyncState, NoteWrite
 
@@ -121,12 +122,17 @@ class CrmStore(Protocol):
 
     def set_lead_states(self, tenant_id: str, states: Sequence[tuple[str, LeadSyncState]]) -> None: ...
 
-    def claim_note(self, tenant_id: str, key: str, lead_id: str, at: datetime) -> str | None:
-        """Claim a note key. None when it is new; "pending" when claimed but unsettled; else the note id."""
+    def claim_note(
+        self, tenant_id: str, key: str, lead_id: str, holder: str, at: datetime, until: datetime
+    ) -> NoteClaim:
+        """Atomically take a note key for `holder` until `until`, unless created or held (`claims.decide`)."""
         ...
 
-    def settle_note(self, tenant_id: str, key: str, note_id: str | None) -> None:
-        """Record the created note's id, or (None) release the claim so a later run tries again."""
+    def settle_note(self, tenant_id: str, key: str, holder: str, note_id: str | None) -> bool:
+        """Record the created note's id, or (None) release the holder's claim so a later run tries again.
+
+        False when the claim was no longer the holder's (its lease ran out and another run took it).
+        """
         ...
 
     def lead_notes(self, tenant_id: str, lead_id: str) -> list[tuple[str, str]]:

@@ -2,13 +2,15 @@
 
 Per tenant and batch: find the contacts by email, write the engine's fields (same values
 on a retry), create the unknown ones only if the tenant allows it, then one note per
-rise to a note level, keyed by its level change so a retried sync adds no second one.
+rise to a note level, keyed by its level change and claimed before the CRM is called, so
+neither a retried sync nor two syncs at once add a second one (oie.crm.notes).
 Each lead's crmContactId, syncedToCRM, lastSyncedAt and last error land in Firestore.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,8 @@ from typing import Any, TypeVar
 from oie.crm import mapping
 from oie.crm.backoff import Deadline, stopped
 from oie.crm.facts import Facts, gather
-from oie.crm.models import CrmConfig, LeadSyncState, NoteWrite
+from oie.crm.models import CrmConfig, LeadSyncState
+from oie.crm.notes import NoteWriter, wanted_notes
 from oie.crm.ports import CrmClient, CrmClients, CrmError, CrmStore
 from oie.errors import NotFound, OieError
 from oie.jobs.context import EPOCH, JobResult, Window
@@ -28,7 +31,6 @@ from oie.ports import Clock, SecretResolver, Warehouse
 log = get_logger(__name__)
 T = TypeVar("T")
 RECONCILE_LIMIT = 5000
-CORROBORATED = frozenset({"verified", "corroborated"})
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -45,6 +47,8 @@ class TenantRun:
     skipped: int = 0
     failed: int = 0
     notes: int = 0
+    # Notes another run claimed at the same time: left to it, so this run holds its watermark.
+    notes_held: int = 0
     error: str = ""
     transient: bool = False
 
@@ -97,7 +101,8 @@ class CrmSync:
         return self.sync_tenant(tenant_id, lead_ids, [])
 
     def _result(self, window: Window, runs: dict[str, TenantRun]) -> JobResult:
-        held = any(r.transient for r in runs.values())
+        # A note held by another run may still fail there: repeat the window until it is settled.
+        held = any(r.transient or r.notes_held for r in runs.values())
         details: dict[str, Any] = {
             "tenants": len(runs),
             "synced": sum(r.synced for r in runs.values()),
@@ -105,6 +110,7 @@ class CrmSync:
             "skipped": sum(r.skipped for r in runs.values()),
             "failed": sum(r.failed for r in runs.values()),
             "notes": sum(r.notes for r in runs.values()),
+            "notes_held": sum(r.notes_held for r in runs.values()),
             "errors": {t: r.error for t, r in runs.items() if r.error},
         }
         return JobResult(
@@ -131,7 +137,11 @@ class CrmSync:
             client = self.clients(config, self.secrets.resolve(config.secret_ref))
             self._ensure_schema(tenant_id, config, client, deadline)
             contacts = self._write_contacts(config, client, facts, deadline, states, run)
-            self._write_notes(tenant_id, config, client, changes, contacts, facts, deadline, run)
+            now = self.clock.now()
+            # A holder per run: its claims are its own to settle or release, never another run's.
+            writer = NoteWriter(self.store, client, deadline, tenant_id, uuid.uuid4().hex, now)
+            done = writer.write(wanted_notes(tenant_id, config, changes, contacts, facts, now))
+            run.notes, run.notes_held = done.created, done.held
         except (CrmError, OieError) as exc:  # OieError: the secret could not be read
             run.error, run.transient = stopped(exc, tenant_id, "crm sync incomplete")
             for lead_id in facts.people:
@@ -200,58 +210,3 @@ class CrmSync:
                     )
                     run.skipped += 1
         return contacts
-
-    def _write_notes(
-        self,
-        tenant_id: str,
-        config: CrmConfig,
-        client: CrmClient,
-        changes: Sequence[dict[str, Any]],
-        contacts: dict[str, str],
-        facts: Facts,
-        deadline: Deadline,
-        run: TenantRun,
-    ) -> None:
-        """One note per rise into a note level of a corroborated lead with a contact; never twice."""
-        now = self.clock.now()
-        pending: list[NoteWrite] = []
-        for change in changes:
-            contact_id = contacts.get(change["lead_id"])
-            if contact_id is None or not mapping.is_note_rise(
-                change["from_level"], change["to_level"], config.note_levels
-            ):
-                continue
-            if not {change.get("evidence_level"), change.get("current_evidence_level")} <= CORROBORATED:
-                continue  # the trust rule of alerts: an id alone never announces a lead
-            key = mapping.note_key(tenant_id, change["change_id"])
-            claimed = self.store.claim_note(tenant_id, key, change["lead_id"], now)
-            if claimed == "pending":
-                # An earlier run claimed it and stopped: it may have created the note before it did.
-                existing = deadline.call(partial(client.find_note, key, contact_id))
-                if existing:
-                    self.store.settle_note(tenant_id, key, existing)
-                    continue
-            elif claimed is not None:
-                continue
-            profile = facts.profiles.get(change["lead_id"], {})
-            pages = facts.pages.get(change["lead_id"], [])
-            pending.append(
-                NoteWrite(
-                    key=key,
-                    lead_id=change["lead_id"],
-                    contact_id=contact_id,
-                    title=mapping.note_title(change),
-                    body=mapping.note_body(change, profile, pages, now, key),
-                    at=change["changed_at"],
-                )
-            )
-        for batch in chunks(pending, client.batch_size):
-            try:
-                created = deadline.call(partial(client.create_notes, batch))
-            except CrmError:
-                for note in batch:
-                    self.store.settle_note(tenant_id, note.key, None)  # a later run tries again
-                raise
-            for note in batch:
-                self.store.settle_note(tenant_id, note.key, created.get(note.key))
-                run.notes += note.key in created

@@ -6,15 +6,21 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from oie.crm import claims
+from oie.crm.claims import NoteClaim
 from oie.crm.mapping import Field
 from oie.crm.models import ContactWrite, CrmConfig, Deal, LeadSyncState, NoteWrite
-from oie.crm.ports import CrmError
+from oie.crm.ports import CrmError, CrmUnavailable
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 class FakeCrm:
-    """A CRM in memory that records every call; `fail` raises the queued errors first."""
+    """A CRM in memory that records every call; `fail` raises the queued errors first.
+
+    `fail_on[name]` raises its queued errors on that call only; `lost_answers[name]` makes that
+    many of those calls go through and then raise (an answer lost on the way back).
+    """
 
     def __init__(self, batch_size: int = 100, known: Mapping[str, str] | None = None) -> None:
         self.batch_size = batch_size
@@ -22,6 +28,8 @@ class FakeCrm:
         self.notes: dict[str, NoteWrite] = {}
         self.calls: list[tuple[str, int]] = []
         self.fail: list[CrmError] = []
+        self.fail_on: dict[str, list[CrmError]] = {}
+        self.lost_answers: dict[str, int] = {}
         self.schema: list[str] = []
         self.deals: list[Deal] = []
 
@@ -29,6 +37,8 @@ class FakeCrm:
         self.calls.append((name, size))
         if self.fail:
             raise self.fail.pop(0)
+        if self.fail_on.get(name):
+            raise self.fail_on[name].pop(0)
 
     def ensure_schema(self, fields: Sequence[Field]) -> None:
         self._call("ensure_schema", len(fields))
@@ -61,6 +71,9 @@ class FakeCrm:
             nid = f"note-{len(self.notes)}"
             self.notes[nid] = note
             ids[note.key] = nid
+        if self.lost_answers.get("create_notes"):
+            self.lost_answers["create_notes"] -= 1
+            raise CrmUnavailable("HubSpot create notes: unreachable (ReadTimeoutError)")
         return ids
 
     def find_note(self, key: str, contact_id: str) -> str | None:
@@ -152,18 +165,27 @@ class FakeCrmStore:
                 }
             )
 
-    def claim_note(self, tenant_id: str, key: str, lead_id: str, at: datetime) -> str | None:
+    def claim_note(
+        self, tenant_id: str, key: str, lead_id: str, holder: str, at: datetime, until: datetime
+    ) -> NoteClaim:
         found = self.notes.get((tenant_id, key))
-        if found is not None:
-            return str(found.get("note_id") or "pending")
-        self.notes[(tenant_id, key)] = {"lead_id": lead_id}
-        return None
+        decision = claims.decide(found, at)
+        if decision in ("new", "retry"):
+            attempts = int((found or {}).get("attempts", 0)) + 1
+            self.notes[(tenant_id, key)] = claims.claimed(lead_id, holder, at, until, attempts)
+        return decision
 
-    def settle_note(self, tenant_id: str, key: str, note_id: str | None) -> None:
+    def settle_note(self, tenant_id: str, key: str, holder: str, note_id: str | None) -> bool:
+        found = self.notes[(tenant_id, key)]
+        ours = found.get("holder") == holder
         if note_id is None:
-            self.notes.pop((tenant_id, key), None)
-        else:
-            self.notes[(tenant_id, key)]["note_id"] = note_id
+            if ours and found["state"] == "pending":
+                found["state"] = "released"
+            return ours
+        if found["state"] == "created":
+            return False
+        found.update(state="created", note_id=note_id)
+        return ours
 
     def lead_notes(self, tenant_id: str, lead_id: str) -> list[tuple[str, str]]:
         return [

@@ -53,3 +53,24 @@ def test_a_crm_that_does_not_answer_gets_two_more_tries():
         deadline.call(failing(*[CrmUnavailable("503")] * 3))
     assert deadline.retries == 2
     assert deadline.call(failing(CrmUnavailable("503"))) == "ok"
+
+
+def test_no_call_starts_once_the_deadline_has_passed():
+    clock = Clock()
+    deadline = Deadline(5, monotonic=clock.monotonic, sleep=clock.sleep)
+    clock.t = 5.0
+    calls: list[str] = []
+    with pytest.raises(CrmUnavailable, match="deadline passed"):
+        deadline.call(lambda: calls.append("sent"))
+    assert calls == []
+
+
+def test_a_create_that_got_no_answer_is_not_sent_again():
+    clock = Clock()
+    deadline = Deadline(600, monotonic=clock.monotonic, sleep=clock.sleep)
+    call = failing(CrmUnavailable("503"), CrmUnavailable("503"))
+    with pytest.raises(CrmUnavailable):
+        deadline.call(call, retry_unavailable=False)
+    assert deadline.retries == 0
+    # A rate limit is still waited out: the CRM refused the call, so nothing was created.
+    assert deadline.call(failing(CrmRateLimited("429")), retry_unavailable=False) == "ok"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from oie.crm.erasure import CrmErasure
-from oie.crm.models import CrmConfig, LeadSyncState
+from oie.crm.models import CrmConfig, LeadSyncState, NoteWrite
 from oie.crm.ports import CrmAuthFailed, CrmUnavailable
 from oie.crm.secret_store import LocalTokens
 from oie.crm.service import CrmConnections
 from oie.errors import BackendUnavailable, InputError, NotFound
 from tests.factories import make_tenant
 from tests.fakes import FakeSecrets, FakeTenantStore
-from tests.unit.crm.fakes import FakeCrm, FakeCrmStore
+from tests.unit.crm.fakes import NOW, FakeCrm, FakeCrmStore
 
 HUBSPOT = CrmConfig(provider="hubspot", allow_create=True)
 
@@ -83,3 +83,15 @@ def test_erasure_deletes_a_contact_the_engine_created_and_records_why_when_it_ca
     crm.fail = [CrmAuthFailed("HubSpot delete notes: the private app token was refused (401)")]
     result = erasure.erase("acme", "ada")
     assert result["outcome"] == "failed" and "refused" in result["reason"]
+
+
+def test_erasure_finds_and_deletes_a_note_whose_create_lost_its_answer():
+    erasure, crm, store = erasure_setup(LeadSyncState(crm_contact_id="c1", synced_to_crm=True))
+    crm.notes.clear()
+    crm.notes["note-7"] = NoteWrite(
+        key="oie-lost", lead_id="ada", contact_id="c1", title="Intent: now HOT", body="Ref: oie-lost", at=NOW
+    )
+    store.notes = {("acme", "oie-lost"): {"lead_id": "ada", "state": "released"}}  # the CRM's answer never came
+    result = erasure.erase("acme", "ada")
+    assert result["notes_deleted"] == 1 and crm.notes == {} and store.notes == {}
+    assert ("find_note", 1) in crm.calls

@@ -85,7 +85,9 @@ def test_a_note_claimed_by_a_run_that_crashed_is_found_in_the_crm_instead_of_mad
     sync, crm, store, _, _ = setup()
     sync.run(WINDOW)
     ((key, entry),) = store.notes.items()
-    entry.pop("note_id")  # as if the run stopped between creating the note and recording it
+    # As if the run stopped between creating the note and recording it, and its lease ran out.
+    entry.pop("note_id")
+    entry.update(state="pending", lease_until=NOW - timedelta(seconds=1))
     sync.run(WINDOW)
     assert len(crm.notes) == 1
     assert ("find_note", 1) in crm.calls
