@@ -20,29 +20,34 @@ where
 -- it still has; a total with none left goes.
 merge lead_aggregates as t
 using (
-  with kept as (
-    select
-      a.tenant_id,
-      a.lead_id,
-      a.visitor_id,
-      count(*) as sessions,
-      sum(s.pageviews) as pageviews,
-      sum(s.active_s) as active_s,
-      sum(s.scroll_milestones) as scroll_milestones,
-      sum(s.pricing_views) as pricing_views,
-      sum(s.case_study_views) as case_study_views,
-      sum(s.product_views) as product_views,
-      sum(s.forms_submitted) as forms_submitted,
-      sum(s.videos_completed) as videos_completed,
-      countif(s.evidence = 'verified') as verified_sessions,
-      countif(s.evidence = 'corroborated') as corroborated_sessions,
-      min(s.session_start) as first_seen_at,
-      max(s.session_end) as last_activity_at
+  with kept_sessions as (
+    select s.*
     from lead_aggregates as a
-    inner join sessions as s
+    inner join session_totals as s
       on s.tenant_id = a.tenant_id and s.lead_id = a.lead_id and s.visitor_id = a.visitor_id
     where a.tenant_id = @tenant_id and s.session_start >= @cutoff and s.session_start < a.settled_before
-    group by a.tenant_id, a.lead_id, a.visitor_id
+  ),
+
+  kept as (
+    select
+      tenant_id,
+      lead_id,
+      visitor_id,
+      sum(sessions) as sessions,
+      sum(pageviews) as pageviews,
+      sum(active_s) as active_s,
+      sum(scroll_milestones) as scroll_milestones,
+      sum(pricing_views) as pricing_views,
+      sum(case_study_views) as case_study_views,
+      sum(product_views) as product_views,
+      sum(forms_submitted) as forms_submitted,
+      sum(videos_completed) as videos_completed,
+      sum(verified_sessions) as verified_sessions,
+      sum(corroborated_sessions) as corroborated_sessions,
+      min(first_seen_at) as first_seen_at,
+      max(last_activity_at) as last_activity_at
+    from kept_sessions
+    group by tenant_id, lead_id, visitor_id
   )
 
   select * from kept

@@ -15,14 +15,32 @@
 -- settled_before, so a re-run or an overlapping window adds nothing twice.
 merge lead_aggregates as t
 using (
-  with settling as (
+  -- The settling (lead, visitor) pairs as one array, unnested: the keys this run touches,
+  -- by which lead_aggregates is probed (here and as the MERGE target), whatever its size.
+  with settling_keys as (
+    select k.tenant_id, k.lead_id, k.visitor_id
+    from unnest((
+      select array_agg(struct(p.tenant_id as tenant_id, p.lead_id as lead_id, p.visitor_id as visitor_id))
+      from (
+        select distinct tenant_id, lead_id, visitor_id
+        from sessions
+        where
+          lead_id is not null
+          and session_start >= timestamp_sub(@since, interval 40 day)
+          and session_start < timestamp_sub(@until, interval 40 day)
+      ) as p
+    )) as k
+  ),
+
+  settling as (
     select s.*
-    from sessions as s
+    from settling_keys as k
+    inner join session_totals as s
+      on s.tenant_id = k.tenant_id and s.lead_id = k.lead_id and s.visitor_id = k.visitor_id
     left join lead_aggregates as a
-      on a.tenant_id = s.tenant_id and a.lead_id = s.lead_id and a.visitor_id = s.visitor_id
+      on a.tenant_id = k.tenant_id and a.lead_id = k.lead_id and a.visitor_id = k.visitor_id
     where
-      s.lead_id is not null
-      and s.session_start >= timestamp_sub(@since, interval 40 day)
+      s.session_start >= timestamp_sub(@since, interval 40 day)
       and s.session_start < timestamp_sub(@until, interval 40 day)
       and (a.settled_before is null or s.session_start >= a.settled_before)
   ),
@@ -32,7 +50,7 @@ using (
       tenant_id,
       lead_id,
       visitor_id,
-      count(*) as sessions,
+      sum(sessions) as sessions,
       sum(pageviews) as pageviews,
       sum(active_s) as active_s,
       sum(scroll_milestones) as scroll_milestones,
@@ -41,10 +59,10 @@ using (
       sum(product_views) as product_views,
       sum(forms_submitted) as forms_submitted,
       sum(videos_completed) as videos_completed,
-      countif(evidence = 'verified') as verified_sessions,
-      countif(evidence = 'corroborated') as corroborated_sessions,
-      min(session_start) as first_seen_at,
-      max(session_end) as last_activity_at
+      sum(verified_sessions) as verified_sessions,
+      sum(corroborated_sessions) as corroborated_sessions,
+      min(first_seen_at) as first_seen_at,
+      max(last_activity_at) as last_activity_at
     from settling
     group by tenant_id, lead_id, visitor_id
   )
@@ -79,12 +97,21 @@ using (
   -- Every lead touched by a sessionize run has a session that started recently (a lead
   -- stitched onto old sessions has its new one too), so a constant bound on session_start
   -- lets BigQuery read recent partitions only.
+  -- The affected leads as one array, unnested: the keys the run touches, a few thousand at
+  -- most, which every lookup below probes (DuckDB then builds its hash tables on these keys,
+  -- not on lead_profiles or lead_aggregates, so the work does not grow with the history).
   with affected as (
-    select distinct tenant_id, lead_id
-    from sessions
-    where
-      updated_at > @since and updated_at <= @until and lead_id is not null
-      and session_start >= timestamp_sub(@since, interval 32 day)
+    select k.tenant_id, k.lead_id
+    from unnest((
+      select array_agg(struct(c.tenant_id as tenant_id, c.lead_id as lead_id))
+      from (
+        select distinct tenant_id, lead_id
+        from sessions
+        where
+          updated_at > @since and updated_at <= @until and lead_id is not null
+          and session_start >= timestamp_sub(@since, interval 32 day)
+      ) as c
+    )) as k
   ),
 
   settled as (
@@ -97,7 +124,7 @@ using (
   -- settled, and the week before their last visit (which started after the window less 32 days).
   open_sessions as (
     select s.*
-    from sessions as s
+    from session_totals as s
     inner join affected as f on f.tenant_id = s.tenant_id and f.lead_id = s.lead_id
     where s.session_start >= timestamp_sub(@since, interval 40 day)
   ),
@@ -130,19 +157,9 @@ using (
       min(first_seen_at) as first_seen_at,
       max(last_activity_at) as last_activity_at
     from (
-      select
-        tenant_id, lead_id, visitor_id, sessions, pageviews, active_s, scroll_milestones, pricing_views,
-        case_study_views, product_views, forms_submitted, videos_completed, verified_sessions,
-        corroborated_sessions, first_seen_at, last_activity_at
-      from settled
+      select * except (settled_before, updated_at) from settled
       union all
-      select
-        tenant_id, lead_id, visitor_id, 1 as sessions, pageviews, active_s, scroll_milestones, pricing_views,
-        case_study_views, product_views, forms_submitted, videos_completed,
-        case when evidence = 'verified' then 1 else 0 end as verified_sessions,
-        case when evidence = 'corroborated' then 1 else 0 end as corroborated_sessions,
-        session_start as first_seen_at, session_end as last_activity_at
-      from unsettled
+      select * except (session_id, session_start) from unsettled
     ) as parts
     group by tenant_id, lead_id, visitor_id
   ),
@@ -454,7 +471,12 @@ using (
   from lead_profiles
   where level_changed_at = @now
 ) as s
-on t.change_id = s.change_id
+-- A change_id holds its change's time to the millisecond, so only rows changed at this
+-- run's now can match: the bound lets the target be read from its latest partition alone.
+on
+  t.change_id = s.change_id
+  and t.changed_at >= timestamp_sub(@now, interval 1 millisecond)
+  and t.changed_at <= timestamp_add(@now, interval 1 millisecond)
 when not matched then insert (change_id, tenant_id, lead_id, from_level, to_level, score, evidence_level, changed_at)
 values (s.change_id, s.tenant_id, s.lead_id, s.from_level, s.to_level, s.score, s.evidence_level, s.changed_at);
 

@@ -10,22 +10,52 @@
 -- params: since TIMESTAMP, until TIMESTAMP, now TIMESTAMP
 -- How far back this run must read: per visitor, 30 minutes before its first new event,
 -- or the start of its latest session that could absorb the new events, if earlier.
+-- The visitors come as one array, unnested: a few thousand keys that the sessions lookup
+-- probes (DuckDB builds its hash table on them, not on sessions).
 with new_events as (
-  select tenant_id, visitor_id, min(occurred_at) as first_new_at, count(*) as new_events
-  from events
-  where received_at > @since and received_at <= @until and not is_bot
-  group by tenant_id, visitor_id
+  select v.tenant_id, v.visitor_id, v.first_new_at, v.new_events
+  from unnest((
+    select
+      array_agg(struct(
+        n.tenant_id as tenant_id, n.visitor_id as visitor_id, n.first_new_at as first_new_at,
+        n.new_events as new_events
+      ))
+    from (
+      select tenant_id, visitor_id, min(occurred_at) as first_new_at, count(*) as new_events
+      from events
+      where received_at > @since and received_at <= @until and not is_bot
+      group by tenant_id, visitor_id
+    ) as n
+  )) as v
 ),
 
-open_sessions as (
-  select s.tenant_id, s.visitor_id, min(s.session_start) as open_start
+-- A session can absorb a new event when it ends at most 30 minutes before it. On-time
+-- visitors (first new event within a day of the window) read the sessions that ended in
+-- that day only; the late ones (up to 30 days) the older partitions for themselves alone.
+candidates as (
+  select s.tenant_id, s.visitor_id, s.session_start
   from sessions as s
   inner join new_events as n on n.tenant_id = s.tenant_id and n.visitor_id = s.visitor_id
   where
-    s.session_end >= timestamp_sub(n.first_new_at, interval 30 minute)
-    -- A constant bound, so BigQuery reads only recent partitions (sessions span < 2 days).
+    n.first_new_at >= timestamp_sub(@since, interval 1 day)
+    and s.session_end >= timestamp_sub(n.first_new_at, interval 30 minute)
+    -- Constant bounds, so BigQuery reads only recent partitions (sessions span < 2 days).
+    and s.session_end >= timestamp_sub(@since, interval 1470 minute)
+    and s.session_start >= timestamp_sub(@since, interval 3 day)
+  union all
+  select s.tenant_id, s.visitor_id, s.session_start
+  from sessions as s
+  inner join new_events as n on n.tenant_id = s.tenant_id and n.visitor_id = s.visitor_id
+  where
+    n.first_new_at < timestamp_sub(@since, interval 1 day)
+    and s.session_end >= timestamp_sub(n.first_new_at, interval 30 minute)
     and s.session_start >= timestamp_sub(@since, interval 32 day)
-  group by s.tenant_id, s.visitor_id
+),
+
+open_sessions as (
+  select tenant_id, visitor_id, min(session_start) as open_start
+  from candidates
+  group by tenant_id, visitor_id
 ),
 
 starts as (
@@ -88,10 +118,21 @@ select * from final;
 -- or by an email typed into a form whose hash belongs to a lead's link.
 merge visitor_leads as t
 using (
+  -- The window's identifying events as one array, unnested (see sessionize_scope): the
+  -- identity_map lookups and the visitor_leads target are probed by these keys.
   with new_events as (
-    select *
-    from events
-    where received_at > @since and received_at <= @until and not is_bot
+    select k.tenant_id, k.visitor_id, k.tracking_id, k.email_sha256, k.identity_status, k.occurred_at
+    from unnest((
+      select
+        array_agg(struct(
+          e.tenant_id as tenant_id, e.visitor_id as visitor_id, e.tracking_id as tracking_id,
+          e.email_sha256 as email_sha256, e.identity_status as identity_status, e.occurred_at as occurred_at
+        ))
+      from events as e
+      where
+        e.received_at > @since and e.received_at <= @until and not e.is_bot
+        and (e.tracking_id is not null or e.email_sha256 is not null)
+    )) as k
   ),
 
   by_link as (
@@ -136,11 +177,18 @@ when not matched then
 -- that no longer exist (a late event joined two) are removed in the same MERGE.
 merge sessions as t
 using (
+  -- The window's visitors as one array, unnested (see sessionize_scope).
   with new_events as (
-    select tenant_id, visitor_id, min(occurred_at) as first_new_at
-    from events
-    where received_at > @since and received_at <= @until and not is_bot
-    group by tenant_id, visitor_id
+    select v.tenant_id, v.visitor_id, v.first_new_at
+    from unnest((
+      select array_agg(struct(n.tenant_id as tenant_id, n.visitor_id as visitor_id, n.first_new_at as first_new_at))
+      from (
+        select tenant_id, visitor_id, min(occurred_at) as first_new_at
+        from events
+        where received_at > @since and received_at <= @until and not is_bot
+        group by tenant_id, visitor_id
+      ) as n
+    )) as v
   ),
 
   anchors as (
@@ -155,6 +203,8 @@ using (
         s.tenant_id = n.tenant_id
         and s.visitor_id = n.visitor_id
         and s.session_end >= timestamp_sub(n.first_new_at, interval 30 minute)
+        -- Every visitor's first new event less 30 minutes is at or after the run's scan_from.
+        and s.session_end >= @scan_from
         and s.session_start >= timestamp_sub(@scan_from, interval 2 day)
     group by n.tenant_id, n.visitor_id, n.first_new_at
   ),
@@ -437,9 +487,10 @@ set lead_id = v.lead_id, evidence = 'id_only', updated_at = @now
 from (
   select tenant_id, visitor_id, min_by(lead_id, first_seen_at) as lead_id
   from visitor_leads
-  where visitor_id in (
-    select visitor_id from events where received_at > @since and received_at <= @until
-  )
+  -- the window's visitors as one array, unnested: visitor_leads is probed by them
+  where visitor_id in unnest((
+    select array_agg(distinct visitor_id) from events where received_at > @since and received_at <= @until
+  ))
   group by tenant_id, visitor_id
 ) as v
 where

@@ -37,27 +37,26 @@ insert into lead_aggregates (
   first_seen_at, last_activity_at, updated_at
 )
 select
-  s.tenant_id,
-  s.lead_id,
-  s.visitor_id,
+  tenant_id,
+  lead_id,
+  visitor_id,
   timestamp_sub(current_timestamp(), interval 40 day) as settled_before,
-  count(*) as sessions,
-  sum(s.pageviews) as pageviews,
-  sum(s.active_s) as active_s,
-  sum(s.scroll_milestones) as scroll_milestones,
-  sum(s.pricing_views) as pricing_views,
-  sum(s.case_study_views) as case_study_views,
-  sum(s.product_views) as product_views,
-  sum(s.forms_submitted) as forms_submitted,
-  sum(s.videos_completed) as videos_completed,
-  countif(s.evidence = 'verified') as verified_sessions,
-  countif(s.evidence = 'corroborated') as corroborated_sessions,
-  min(s.session_start) as first_seen_at,
-  max(s.session_end) as last_activity_at,
+  sum(sessions) as sessions,
+  sum(pageviews) as pageviews,
+  sum(active_s) as active_s,
+  sum(scroll_milestones) as scroll_milestones,
+  sum(pricing_views) as pricing_views,
+  sum(case_study_views) as case_study_views,
+  sum(product_views) as product_views,
+  sum(forms_submitted) as forms_submitted,
+  sum(videos_completed) as videos_completed,
+  sum(verified_sessions) as verified_sessions,
+  sum(corroborated_sessions) as corroborated_sessions,
+  min(first_seen_at) as first_seen_at,
+  max(last_activity_at) as last_activity_at,
   current_timestamp() as updated_at
-from sessions as s
+from session_totals
 where
-  s.lead_id is not null
-  and s.session_start < timestamp_sub(current_timestamp(), interval 40 day)
+  session_start < timestamp_sub(current_timestamp(), interval 40 day)
   and not exists (select 1 from lead_aggregates)
-group by s.tenant_id, s.lead_id, s.visitor_id;
+group by tenant_id, lead_id, visitor_id;
