@@ -2,11 +2,12 @@ import time
 
 import pytest
 from google.api_core import exceptions as gexc
+from google.api_core.gapic_v1.method import DEFAULT
 from google.api_core.retry import Retry
 
 from oie import deadlines
 from oie.adapters.firestore_store import FirestoreLinks, _guard, make_client
-from oie.adapters.gapic_deadlines import Bounded, UntilDeadline
+from oie.adapters.gapic_deadlines import Bounded, UntilDeadline, bound_transport
 from oie.devstack.emulator import free_port
 from oie.errors import BackendUnavailable
 
@@ -49,6 +50,19 @@ def test_every_rpc_of_the_client_is_bounded(monkeypatch):
     client = make_client("p", "(default)")
     methods = client._firestore_api._transport._wrapped_methods
     assert methods and all(isinstance(m, Bounded) for m in methods.values())
+
+
+def test_an_error_in_the_middle_of_a_query_is_judged_by_the_retry_not_lost_to_an_attribute_error(monkeypatch):
+    # Query.stream asks the run_query stub's retry whether to resume: a raw gRPC stub has none.
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
+    client = make_client("p", "(default)")
+    query = client.collection("links").limit(5)
+    assert query._retry_query_after_exception(gexc.ServiceUnavailable("down"), DEFAULT, None) is True
+    assert query._retry_query_after_exception(gexc.PermissionDenied("no"), DEFAULT, None) is False
+    transport = client._firestore_api._transport
+    bound_transport(transport, "firestore")  # idempotent: still one Bounded per RPC, callable
+    assert all(isinstance(m, Bounded) for m in transport._wrapped_methods.values())
+    assert query._retry_query_after_exception(gexc.ServiceUnavailable("down"), DEFAULT, None) is True
 
 
 def test_an_unreachable_firestore_fails_within_the_functions_budget(monkeypatch):

@@ -51,9 +51,35 @@ class Bounded:
         return self._method(*args, timeout=UntilDeadline(time.monotonic() + budget), retry=retry, **kwargs)
 
 
+class _Stub:
+    """A gRPC stub that also carries its wrapped method's retry.
+
+    Firestore's `Query.stream` decides whether to resume after an error mid-stream by reading
+    `transport.run_query._retry`; a raw gRPC stub has no such attribute, so the error became an
+    AttributeError (a 500) instead of the outage it is.
+    """
+
+    __slots__ = ("_retry", "_stub")
+
+    def __init__(self, stub: Any, retry: Any) -> None:
+        self._stub = stub
+        self._retry = retry
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._stub(*args, **kwargs)
+
+
 def bound_transport(transport: Any, kind: deadlines.Kind) -> None:
     """Wrap every RPC of a GAPIC transport in `Bounded` (idempotent)."""
-    transport._wrapped_methods = {
+    wrapped = {
         stub: method if isinstance(method, Bounded) else Bounded(method, kind)
         for stub, method in transport._wrapped_methods.items()
     }
+    stubs: dict[str, Any] = getattr(transport, "_stubs", {})  # gRPC transports only
+    for name, stub in list(stubs.items()):
+        retry = getattr(wrapped.get(stub), "_retry", None)
+        if stub in wrapped and retry is not None and not isinstance(stub, _Stub):
+            # The client finds each method by its stub: the carrier replaces it under both names.
+            stubs[name] = carrier = _Stub(stub, retry)
+            wrapped[carrier] = wrapped.pop(stub)
+    transport._wrapped_methods = wrapped
