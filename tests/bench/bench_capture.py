@@ -216,6 +216,7 @@ def _report(
             f"  {name:<22} {r['rps']:>7} req/s  x{r['ratio_to_floor']:<5} p50 {r['p50_ms']} ms, "
             f"p99 {r['p99_ms']} ms; server CPU {r['cpu_ms_per_request']} ms/request "
             f"(x{r['cpu_ratio_to_floor']}){extra}"
+            + (f"; {r['unavailable']} answered 503, sent again" if r["unavailable"] else "")
         )
     if len(SIZES) > 1:
         rates = [results[f"track_duckdb_{s}"]["rps"] for s in SIZES]

@@ -19,6 +19,7 @@ from tests.bench.stats import summary_ms
 
 # (method, path, body, headers, expected status)
 Request = tuple[str, str, bytes | None, dict[str, str], int]
+MAX_ATTEMPTS = 5
 
 _CHROME = "Mozilla/5.0 ({os}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 {mobile}Safari/537.36"
 _DESKTOP_OS = (
@@ -126,6 +127,9 @@ class Load:
     rps: float
     times: list[float]
     cpu_ms: float
+    # 503s answered (each request sent again until it was taken, as the pixel retries): a loaded
+    # machine's Firestore emulator can miss a first read's budget. Reported, never hidden.
+    unavailable: int = 0
 
 
 def closed_loop(server: Server, make: Callable[[int], Request], first: int, count: int, clients: int) -> Load:
@@ -133,6 +137,8 @@ def closed_loop(server: Server, make: Callable[[int], Request], first: int, coun
     port = server.port
     numbers = iter(range(first, first + count))
     lock = threading.Lock()
+
+    unavailable = [0]
 
     def client() -> list[float]:
         times = []
@@ -143,16 +149,30 @@ def closed_loop(server: Server, make: Callable[[int], Request], first: int, coun
             if n is None:
                 break
             method, path, body, headers, expected = make(n)
-            start = time.perf_counter()
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            times.append(time.perf_counter() - start)
-            if response.status != expected:
-                raise AssertionError(f"{method} {path}: {response.status}, expected {expected}")
-            if response.getheader("Connection", "").lower() == "close":
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            response = None
+            for attempt in range(MAX_ATTEMPTS):
+                start = time.perf_counter()
+                try:
+                    connection.request(method, path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    response.read()
+                except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                    # The server closed an idle keep-alive connection (a client starved past its
+                    # keep-alive timeout on a loaded machine): a new one, the same request again.
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    continue
+                times.append(time.perf_counter() - start)
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                if response.status != 503 or attempt == MAX_ATTEMPTS - 1:
+                    break
+                with lock:
+                    unavailable[0] += 1
+            if response is None or response.status != expected:
+                status = response.status if response else "no answer"
+                raise AssertionError(f"{method} {path}: {status}, expected {expected}")
         connection.close()
         return times
 
@@ -162,7 +182,7 @@ def closed_loop(server: Server, make: Callable[[int], Request], first: int, coun
         times = list(itertools.chain.from_iterable(pool.map(lambda _: client(), range(clients))))
     wall = time.perf_counter() - start
     cpu_ms = (server.cpu_seconds() - cpu) * 1000 / count
-    return Load(rps=round(count / wall, 1), times=times, cpu_ms=cpu_ms)
+    return Load(rps=round(count / wall, 1), times=times, cpu_ms=cpu_ms, unavailable=unavailable[0])
 
 
 def summary(loads: list[Load]) -> dict[str, float]:
@@ -170,5 +190,6 @@ def summary(loads: list[Load]) -> dict[str, float]:
     return {
         "rps": statistics.median(load.rps for load in loads),
         "cpu_ms_per_request": round(statistics.median(load.cpu_ms for load in loads), 3),
+        "unavailable": sum(load.unavailable for load in loads),
         **summary_ms([t for load in loads for t in load.times]),
     }

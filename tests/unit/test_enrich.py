@@ -79,3 +79,12 @@ def test_device_facts_are_cached_by_the_part_of_the_agent_that_is_read():
 
 def test_control_characters_in_a_user_agent_are_read_not_crashed_on():
     assert device_facts("Mozilla/5.0\x00\r\n\ud800 (X11; Linux x86_64)").device_type in ("desktop", "unknown")
+
+
+def test_agents_are_parsed_by_ua_parsers_native_resolver():
+    # ua-parser-rs, a runtime dependency: an agent never seen before (in-app browsers carry build
+    # numbers) costs ~25 us to parse instead of ~1 ms; the same rules, the same answers.
+    import ua_parser
+    from ua_parser.regex import Resolver
+
+    assert ua_parser.BestAvailableResolver is Resolver

@@ -92,10 +92,9 @@ def _agent_reason(user_agent: str) -> str | None:
     return None
 
 
-def classify(method: str, user_agent: str, ip: str | None) -> Verdict:
-    """Judge one `/go` request from its method, user agent and client address."""
+def _judge(head: bool, user_agent: str, ip: str | None) -> Verdict:
     reasons = []
-    if method.upper() == "HEAD":
+    if head:
         reasons.append("head_request")
     if not user_agent.strip():
         reasons.append("no_user_agent")
@@ -108,3 +107,16 @@ def classify(method: str, user_agent: str, ip: str | None) -> Verdict:
     if provider:
         reasons.append(f"network:{provider}")
     return Verdict(is_bot=bool(reasons), reasons=tuple(reasons))
+
+
+# A visitor's requests repeat the same agent and address: one verdict (immutable) serves them all,
+# without parsing the address again.
+_cached_judge = lru_cache(maxsize=4096)(_judge)
+
+
+def classify(method: str, user_agent: str, ip: str | None) -> Verdict:
+    """Judge one `/go` request from its method, user agent and client address."""
+    head = method.upper() == "HEAD"
+    if len(user_agent) > _CACHED_AGENT_CHARS:
+        return _judge(head, user_agent, ip)
+    return _cached_judge(head, user_agent, ip)

@@ -20,9 +20,10 @@ def handle(request: Request) -> Response:
         known = app.origin_tenants.get(origin) is not None if origin else False
     except BackendUnavailable as exc:
         return error_response(exc)  # no CORS headers: the page keeps its generic content
-    cors = cors_headers(origin, known, "GET")
     if request.method == "OPTIONS":
-        return Response(status=204 if cors else 403, headers=cors)
+        preflight = cors_headers(origin, known, "GET", preflight=True)
+        return Response(status=204 if preflight else 403, headers=preflight)
+    cors = cors_headers(origin, known, "GET")
     if request.method != "GET":
         return Response(status=405, headers={"Allow": "GET, OPTIONS", **cors})
     tenant_id, visitor_id = request.args.get("tenant", ""), request.args.get("vid", "")

@@ -33,7 +33,11 @@ def parse_agent(user_agent: str) -> DeviceFacts:
     """`device_facts` of an agent already cut to AGENT_CHARS (cached: a site sees few distinct agents)."""
     if not user_agent:
         return DeviceFacts("", "", "", "unknown")
-    result = parse(user_agent)
+    try:
+        result = parse(user_agent)
+    except UnicodeEncodeError:
+        # The native resolver reads UTF-8: a lone surrogate (never in a real header) becomes "?".
+        result = parse(user_agent.encode("utf-8", "replace").decode("utf-8"))
     browser = result.user_agent.family if result.user_agent else ""
     version = result.user_agent.major or "" if result.user_agent else ""
     os_name = result.os.family if result.os else ""

@@ -23,9 +23,10 @@ def handle(request: Request) -> Response:
     except BackendUnavailable as exc:
         # Whose origin it is cannot be read: no CORS headers, so the pixel's fetch fails and it retries.
         return error_response(exc)
-    cors = cors_headers(origin, known, "POST")
     if request.method == "OPTIONS":
-        return Response(status=204 if cors else 403, headers=cors)
+        preflight = cors_headers(origin, known, "POST", preflight=True)
+        return Response(status=204 if preflight else 403, headers=preflight)
+    cors = cors_headers(origin, known, "POST")
     if request.method != "POST":
         return Response(status=405, headers={"Allow": "POST, OPTIONS", **cors})
     try:

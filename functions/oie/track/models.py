@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails
 
 from oie.identity.tokens import VISITOR_ID
-from oie.json_input import Bounds, problem
+from oie.json_input import MAX_SAFE_INT, Bounds, problem
 from oie.links.models import TRACKING_ID
 from oie.tenants.models import TENANT_ID
 from oie.track.bounds import within
@@ -39,6 +39,14 @@ def split_url(url: str) -> SplitResult:
     parts = urlsplit(url)
     parts.port  # noqa: B018 - evaluated for its ValueError
     return parts
+
+
+@lru_cache(maxsize=1024)
+def page_of(url: str) -> tuple[str, str]:
+    """(host, path) of a URL `split_url` accepts, as the events table keeps them (cached: `hostname`
+    parses the netloc again on every read)."""
+    parts = split_url(url)
+    return parts.hostname or "", parts.path or "/"
 
 
 def _parseable(value: str) -> str:
@@ -96,7 +104,7 @@ class VideoProps(_Props):
     action: Literal["play", "pause", "progress", "complete"]
     pct: Literal[25, 50, 75] | None = None
     src: Url = ""
-    duration: float | None = Field(default=None, ge=0)
+    duration: float | None = Field(default=None, ge=0, le=MAX_SAFE_INT)
 
 
 class VisibilityProps(_Props):
@@ -105,7 +113,7 @@ class VisibilityProps(_Props):
 
 class ReturnVisitProps(_Props):
     visit: int = Field(ge=1, le=1_000_000)
-    last_seen_ms: int | None = Field(default=None, ge=0)
+    last_seen_ms: int | None = Field(default=None, ge=0, le=MAX_SAFE_INT)
 
 
 class CharsProps(_Props):
@@ -114,8 +122,8 @@ class CharsProps(_Props):
 
 class RageClickProps(_Props):
     count: int = Field(ge=3, le=1000)
-    x: int = 0
-    y: int = 0
+    x: int = Field(default=0, ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)
+    y: int = Field(default=0, ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)
     tag: Annotated[str, Field(max_length=20)] = ""
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,9 +14,9 @@ from oie.errors import Forbidden, InputError
 from oie.go import scanners
 from oie.go.cache import ReadThroughCache
 from oie.identity import tokens
-from oie.ports import Clock, CompanyLookup, Warehouse
+from oie.ports import Clock, Company, CompanyLookup, Warehouse
 from oie.privacy import keep_ip
-from oie.tenants.models import Tenant
+from oie.tenants.models import IpMode, Tenant
 from oie.track.bounds import surely_clean, within
 from oie.track.enrich import device_facts, email_hashes
 from oie.track.intent import IntentHandoff
@@ -27,15 +26,19 @@ from oie.track.models import (
     FormSubmitProps,
     InvalidEvent,
     Rejected,
+    page_of,
     parse_event,
-    split_url,
 )
+from oie.track.strict import strict_batch, typed_events
 
 # Retried batches wait in the browser's storage until the next visit; older ones are stale.
 OLDEST_EVENT = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=10)
 # The envelope's values (events aside): small, flat, ASCII in practice.
 ENVELOPE_BOUNDS = json_input.Bounds(depth=3, string=256, items=64, key=64)
+# Distinct (address, IP mode) pairs whose kept form and company are remembered.
+IP_CACHE_SIZE = 4096
+_NOT_STORED: set[str] = {"email"}  # never changed
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class TrackService:
     ip_hash_key: bytes
     # Page visits of contacts whose plan waits on one (oie.track.intent); None: not handed over.
     intent: IntentHandoff | None = None
+    _by_ip: dict[tuple[str | None, IpMode], tuple[str | None, Company | None]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def parse(self, body: bytes, *, clean: bool = False) -> BatchIn:
         """The batch envelope, or an InputError naming the field (`clean`: `surely_clean(body)`)."""
@@ -97,21 +103,17 @@ class TrackService:
         """Store every valid event of a batch; report the rest. Nothing is stored for a foreign origin."""
         # One scan of the raw body spares checking every decoded string for NUL and surrogates.
         clean = surely_clean(body)
-        batch = self.parse(body, clean=clean)
+        # The pixel's own batches pass in one call; anything else takes the exact path, which says where.
+        strict = strict_batch(body) if clean else None
+        batch = strict or self.parse(body, clean=clean)
         tenant = self.tenants.get(batch.tenant)
         if tenant is None or not origin_allowed(tenant, facts.origin):
             # One answer for both, so a caller cannot probe which tenants exist.
             raise Forbidden("this origin may not send events for this tenant", field="origin")
         now = self.clock.now()
-        valid, rejected = self._validate(batch, now, clean)
+        valid, rejected = self._validate(batch, now, clean, typed_events(strict) if strict else None)
         identity = tokens.check(self.token_key, tenant.tenant_id, batch.tok, batch.i, batch.vid, now)
-        request = self._request_columns(tenant, facts)
-        rows = [self._row(tenant, batch, event, props, identity, request, now) for event, props in valid]
-        # An id repeated inside a batch is stored once, its first copy, as when a batch is retried.
-        unique: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            unique.setdefault(row["event_id"], row)
-        rows = list(unique.values())
+        rows = self._rows(tenant, batch, valid, identity, self._request_columns(tenant, facts), now)
         if rows:
             self.warehouse.insert_rows("events", rows, id_field="event_id")
         # After the insert: a failed hand-off answers 503, and the retried batch's events are stored once.
@@ -120,25 +122,37 @@ class TrackService:
         return TrackResult(accepted=len(valid), rejected=rejected)
 
     def _validate(
-        self, batch: BatchIn, now: datetime, clean: bool = False
+        self,
+        batch: BatchIn,
+        now: datetime,
+        clean: bool = False,
+        typed: list[tuple[EventIn, BaseModel]] | None = None,
     ) -> tuple[list[tuple[EventIn, BaseModel]], list[Rejected]]:
-        """The valid events with their typed props, and the rejected ones by index and field."""
+        """The valid events with their typed props, and the rejected ones by index and field.
+
+        `typed`: the events `strict_batch` already validated; otherwise each raw event is parsed here.
+        """
         valid: list[tuple[EventIn, BaseModel]] = []
         rejected: list[Rejected] = []
         # Compared in milliseconds: a datetime cannot hold every number a client can send.
         oldest = int((now - OLDEST_EVENT).timestamp() * 1000)
         newest = int((now + CLOCK_SKEW).timestamp() * 1000)
-        for index, raw in enumerate(batch.events):
-            prefix = f"events[{index}]"
-            try:
-                event, props = parse_event(raw, clean=clean)
-            except InvalidEvent as exc:
-                rejected.append(Rejected(index=index, field=_join(prefix, exc.field), message=exc.message))
-                continue
+        for index, raw in enumerate(typed if typed is not None else batch.events):
+            if typed is not None:
+                event, props = raw
+            else:
+                try:
+                    event, props = parse_event(raw, clean=clean)
+                except InvalidEvent as exc:
+                    field = _join(f"events[{index}]", exc.field)
+                    rejected.append(Rejected(index=index, field=field, message=exc.message))
+                    continue
             if not oldest <= event.ts <= newest:
                 rejected.append(
                     Rejected(
-                        index=index, field=f"{prefix}.ts", message="timestamp is more than 30 days old or in the future"
+                        index=index,
+                        field=f"events[{index}].ts",
+                        message="timestamp is more than 30 days old or in the future",
                     )
                 )
                 continue
@@ -149,7 +163,7 @@ class TrackService:
         """Columns every event of one request shares: device, network, place, bot verdict."""
         device = device_facts(facts.user_agent)
         verdict = scanners.classify("POST", facts.user_agent, facts.client_ip)
-        company = self.companies.lookup(facts.client_ip)
+        kept_ip, company = self._ip_facts(facts.client_ip, tenant.ip_mode)
         spider = device.device_type == "bot"
         return {
             "user_agent": facts.user_agent[:512],
@@ -157,7 +171,7 @@ class TrackService:
             "browser_version": device.browser_version,
             "os": device.os,
             "device_type": device.device_type,
-            "ip": keep_ip(facts.client_ip, tenant.ip_mode, self.ip_hash_key),
+            "ip": kept_ip,
             "country": facts.country,
             "region": facts.region,
             "city": facts.city,
@@ -167,46 +181,69 @@ class TrackService:
             "bot_reasons": [*verdict.reasons, *(["user_agent:spider"] if spider else [])],
         }
 
-    def _row(
+    def _ip_facts(self, ip: str | None, mode: IpMode) -> tuple[str | None, Company | None]:
+        """The address as the tenant keeps it, and its company: cached, since a visitor sends many batches."""
+        key = (ip, mode)
+        found = self._by_ip.get(key)
+        if found is None:
+            found = (keep_ip(ip, mode, self.ip_hash_key), self.companies.lookup(ip))
+            if len(self._by_ip) >= IP_CACHE_SIZE:
+                self._by_ip.clear()  # bounded; a rare refill costs less than keeping an order
+            self._by_ip[key] = found
+        return found
+
+    def _rows(
         self,
         tenant: Tenant,
         batch: BatchIn,
-        event: EventIn,
-        props: BaseModel,
+        valid: list[tuple[EventIn, BaseModel]],
         identity: tokens.Identity,
         request: dict[str, Any],
         now: datetime,
-    ) -> dict[str, Any]:
-        stored_props = props.model_dump(exclude={"email"}, exclude_none=True)
-        # Only a form submit carries an email (a missing attribute costs pydantic an exception).
-        hashes = email_hashes(props.email) if isinstance(props, FormSubmitProps) else None
-        page = split_url(event.url)  # parsed (and cached) once, by the model's validator
-        return {
-            "event_id": f"{batch.vid}.{event.id}",
+    ) -> list[dict[str, Any]]:
+        """One row per distinct event id: the batch's shared columns, built once, and each event's own."""
+        ctx = batch.ctx
+        shared = {
             "tenant_id": tenant.tenant_id,
             "visitor_id": batch.vid,
             "session_id": batch.sid,
             "tracking_id": batch.i,
             "identity_status": identity.status,
-            "event_type": event.type,
-            "occurred_at": datetime.fromtimestamp(event.ts / 1000, UTC),
             "received_at": now,
-            "page_url": event.url,
-            "page_host": page.hostname or "",
-            "page_path": page.path or "/",
-            "props": json.dumps(stored_props, separators=(",", ":")),
-            "email_sha256": hashes.sha256 if hashes else None,
-            "email_sha1": hashes.sha1 if hashes else None,
-            "email_md5": hashes.md5 if hashes else None,
-            "viewport_width": batch.ctx.vw,
-            "viewport_height": batch.ctx.vh,
-            "screen_width": batch.ctx.sw,
-            "screen_height": batch.ctx.sh,
-            "language": batch.ctx.lang,
-            "tz_offset_min": batch.ctx.tzo,
-            "visit_number": batch.ctx.visit,
+            "email_sha256": None,
+            "email_sha1": None,
+            "email_md5": None,
+            "viewport_width": ctx.vw,
+            "viewport_height": ctx.vh,
+            "screen_width": ctx.sw,
+            "screen_height": ctx.sh,
+            "language": ctx.lang,
+            "tz_offset_min": ctx.tzo,
+            "visit_number": ctx.visit,
             **request,
         }
+        rows: dict[str, dict[str, Any]] = {}
+        for event, props in valid:
+            event_id = f"{batch.vid}.{event.id}"
+            if event_id in rows:
+                continue  # an id repeated inside a batch is stored once, its first copy, as a retried batch
+            # A copy of one dict and a few stores: cheaper than building each row's forty keys anew.
+            row = shared.copy()
+            row["event_id"] = event_id
+            row["event_type"] = event.type
+            row["occurred_at"] = datetime.fromtimestamp(event.ts / 1000, UTC)
+            row["page_url"] = event.url
+            row["page_host"], row["page_path"] = page_of(event.url)
+            if isinstance(props, FormSubmitProps):
+                # Only a form submit carries an email, and it is stored only as hashes.
+                if hashes := email_hashes(props.email):
+                    row["email_sha256"], row["email_sha1"], row["email_md5"] = hashes.sha256, hashes.sha1, hashes.md5
+                row["props"] = props.model_dump_json(exclude=_NOT_STORED, exclude_none=True)
+            else:
+                # Compact JSON from pydantic-core (UTF-8 as is, where json.dumps would escape it).
+                row["props"] = props.model_dump_json(exclude_none=True)
+            rows[event_id] = row
+        return list(rows.values())
 
 
 def _join(prefix: str, path: str) -> str:
