@@ -37,6 +37,17 @@ locals {
     outbound_messages_rfc_message_id = { collection = "outbound_messages", field = "rfc_message_id" }
   }
 
+  # Fields no query filters or sorts on whose values a campaign start writes alike in every
+  # document (one timestamp for 100,000 contacts): their single-field index entries would be
+  # sequential, which caps the collection near 500 writes a second. Stored, not indexed.
+  firestore_unindexed_fields = {
+    contact_campaigns_created_at      = { collection = "contact_campaigns", field = "created_at" }
+    contact_campaigns_updated_at      = { collection = "contact_campaigns", field = "updated_at" }
+    contact_campaigns_node_entered_at = { collection = "contact_campaigns", field = "node_entered_at" }
+    contact_campaigns_pending         = { collection = "contact_campaigns", field = "pending" }
+    scheduled_actions_created_at      = { collection = "scheduled_actions", field = "created_at" }
+  }
+
   # Collection group -> timestamp field after which Firestore deletes the document.
   # Only for data that is disposable by design: de-dup markers and rate-limit buckets.
   firestore_ttl_fields = {
@@ -88,6 +99,17 @@ resource "google_firestore_field" "ttl" {
   ttl_config {}
 
   # Nobody queries by expiry; skipping its single-field index avoids a write hotspot.
+  index_config {}
+}
+
+resource "google_firestore_field" "unindexed" {
+  for_each = local.firestore_unindexed_fields
+
+  project    = var.project_id
+  database   = google_firestore_database.this.name
+  collection = each.value.collection
+  field      = each.value.field
+
   index_config {}
 }
 

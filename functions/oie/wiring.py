@@ -403,20 +403,18 @@ class Container:
         """oie.campaigns.service.CampaignService on Firestore, the task queue and the mailer."""
         from oie.campaigns import firestore as stores
         from oie.campaigns.limits_firestore import FirestoreRateLimiter
-        from oie.campaigns.send_reads_firestore import FirestoreSendReads
+        from oie.campaigns.send_step_firestore import FirestoreSendSteps
         from oie.campaigns.sending import Links
         from oie.campaigns.service import CampaignService
 
+        states, limiter = stores.FirestoreCampaignStates(self.firestore), FirestoreRateLimiter(self.firestore)
         return CampaignService(
-            states=stores.FirestoreCampaignStates(self.firestore),
+            states=states,
             plans=stores.FirestorePlanVersions(self.firestore),
             senders=self.campaign_senders,
-            limiter=FirestoreRateLimiter(self.firestore),
-            reads=FirestoreSendReads(self.firestore),
-            messages=stores.FirestoreOutboundMessages(self.firestore),
+            steps=FirestoreSendSteps(self.firestore, states, limiter),
             contacts=stores.FirestoreContactSource(self.firestore),
             tenants=self.tenant_cache,
-            suppressions=self.suppressions,
             tasks=self.tasks,
             warehouse=self.warehouse,
             mailer=self.mailer,

@@ -154,3 +154,26 @@ def test_an_import_cut_short_by_an_outage_is_completed_by_running_it_again():
     again = run(imp, "ada@example.com,Ada,,,", "bob@example.com,Bob,,,")
     assert len(imp.leads.items) == 2 and len(imp.links.items) == 2
     assert {i.tracking_id for i in again.imported} == set(imp.links.items)
+
+
+class CountingLinkStore(FakeLinkStore):
+    def __init__(self):
+        super().__init__()
+        self.creates = 0
+
+    def create_many(self, links):
+        self.creates += 1
+        return super().create_many(links)
+
+
+def test_leads_failing_in_one_chunk_stop_the_import_before_the_chunk_after_next(monkeypatch):
+    monkeypatch.setattr("oie.links.service.CHUNK", 2)
+    imp = importer(links=CountingLinkStore())
+    imp.leads = FlakyLeadStore()
+    rows = [f"p{n}@example.com,P{n},,," for n in range(10)]
+    with pytest.raises(BackendUnavailable):
+        run(imp, *rows)
+    # Chunk 0's leads are written while chunk 1's links are created; its failure stops the rest.
+    assert imp.links.creates == 2 and len(imp.links.items) == 4
+    again = run(imp, *rows)
+    assert len(imp.leads.items) == len(imp.profiles.items) == 10 and again.count == 10

@@ -38,10 +38,15 @@ class Seen:
     state: ContactCampaign | None
     controls: Controls
     token: object = None
+    # The step's own scheduled action, when it was read in the same batch (`action_read`):
+    # a redelivered step decided from it needs no transaction.
+    action: ScheduledAction | None = None
+    action_read: bool = False
 
 
 Decide = Callable[[ContactCampaign | None, ScheduledAction | None, Controls], Commit | None]
-MaySend = Callable[[ContactCampaign | None, Controls], bool]
+# Writes a commit decided on a `Seen` (None: nothing to write); False when it could not.
+SeenWrite = Callable[[Seen, Commit | None], bool]
 
 
 class CampaignStates(Protocol):
@@ -54,6 +59,10 @@ class CampaignStates(Protocol):
         ...
 
     def get_action(self, tenant_id: str, key: str) -> ScheduledAction | None: ...
+
+    def read_step(self, tenant_id: str, ccid: str, key: str) -> Seen:
+        """`read`, with the step's own scheduled action (`key`) in the same batched read."""
+        ...
 
     def create(self, state: ContactCampaign, action: ScheduledAction | None) -> bool:
         """Create a contact campaign with its first step; False (nothing written) when it exists."""
@@ -76,16 +85,6 @@ class CampaignStates(Protocol):
     def change_seen(self, seen: Seen, commit: Commit) -> bool:
         """Write `commit` (one write, no transaction) if the state is still as `seen` read it;
         False, writing nothing, when anything changed it since. `commit` must change the state."""
-        ...
-
-    def claim(
-        self, tenant_id: str, ccid: str, message_id: str, doc: dict[str, Any], may_send: MaySend
-    ) -> tuple[bool, dict[str, Any] | None]:
-        """Create the outbound message document if `may_send` (given the state and controls read in the
-        same transaction) allows it: (allowed, the document that already existed, if one did).
-
-        A pause or stop that commits after this is after the send; one before it stops the send.
-        """
         ...
 
     def control(self, tenant_id: str, campaign_id: str | None) -> ScopeControl:

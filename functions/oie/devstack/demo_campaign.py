@@ -18,7 +18,8 @@ from typing import Any
 from oie.campaigns.models import SenderIdentity, contact_campaign_id
 from oie.campaigns.plan import Plan, parse_plan
 from oie.campaigns.planner import TemplatePlanner
-from oie.campaigns.service import CampaignService, StartReport
+from oie.campaigns.service import CampaignService
+from oie.campaigns.starting import StartReport
 from oie.devstack.demo import DemoSeed
 from oie.links.ids import campaign_id as to_campaign_id
 from oie.planner.config import PlannerConfig

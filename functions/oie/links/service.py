@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
@@ -148,7 +149,7 @@ class CampaignImporter:
         The warehouse's identity rows go first: they alone are inert, so a warehouse that
         refuses leaves Firestore untouched. Every write after that is idempotent: an import
         cut short by an outage is completed by re-running it."""
-        campaign, tenant_id = plan.campaign, plan.campaign.tenant_id
+        campaign = plan.campaign
         for chunk in plan.spool.chunks(IDENTITY_CHUNK):
             self.warehouse.upsert_rows(
                 "identity_map",
@@ -157,50 +158,65 @@ class CampaignImporter:
             )
         self.campaigns.put(campaign)
         result = ImportResult(campaign=campaign, collisions=plan.collisions)
-        for chunk in plan.spool.chunks(CHUNK):
-            planned = [_link(plan, item) for item in chunk]
-            links, existing = planned, {item.tracking_id for item in chunk if item.link_created_at is not None}
-            while self.links.create_many([link for link in links if link.tracking_id not in existing]):
-                # Another import took some of these ids since the plan: pick again (rare).
-                links, stored, collisions = self._resolve(campaign, _wanted(plan, chunk), plan.created_at)
-                existing = set(stored)
-                result.collisions += collisions
-            if links != planned:
-                self.warehouse.upsert_rows(
-                    "identity_map",
-                    [_identity_row(link, item.lead) for link, item in zip(links, chunk, strict=True)],
-                    key_fields=("tenant_id", "tracking_id"),
-                )
-            pairs = [
-                (
-                    link.lead_id,
-                    item.lead.model_copy(update={"attributes": attribution_from_columns(item.lead.attributes)}),
-                )
-                for link, item in zip(links, chunk, strict=True)
-            ]
-            self.leads.upsert_many(tenant_id, pairs)
-            self.profiles.upsert_many(
-                tenant_id,
-                [(lead_id, initial_profile(lead.first_name, lead.company, lead.attributes)) for lead_id, lead in pairs],
-            )
-            base = plan.go_base_url.rstrip("/")
-            imported = [
-                ImportedLead(
-                    item.lead,
-                    link.lead_id,
-                    link.tracking_id,
-                    f"{base}/go?{urlencode({'i': link.tracking_id})}",
-                    item.row,
-                )
-                for link, item in zip(links, chunk, strict=True)
-            ]
-            result.count += len(imported)
-            if out is None:
-                result.imported.extend(imported)
-            else:
-                out(imported)
-            progress(len(chunk))
+        # A chunk's leads and profiles are written on two threads while the next chunk's links are
+        # created: one chunk behind at most, so a failure stops the import a chunk later (a re-run ends it).
+        with ThreadPoolExecutor(2, thread_name_prefix="import-write") as writers:
+            storing: list[Future[None]] = []
+            for chunk in plan.spool.chunks(CHUNK):
+                imported = self._write_chunk(plan, chunk, result, writers, storing)
+                result.count += len(imported)
+                if out is None:
+                    result.imported.extend(imported)
+                else:
+                    out(imported)
+                progress(len(chunk))
+            for future in storing:
+                future.result()
         return result
+
+    def _write_chunk(
+        self,
+        plan: ImportPlan,
+        chunk: Sequence[SpooledLead],
+        result: ImportResult,
+        writers: ThreadPoolExecutor,
+        storing: list[Future[None]],
+    ) -> list[ImportedLead]:
+        """Create one chunk's links, then hand its leads and profiles to `writers` (after the last chunk's)."""
+        campaign, tenant_id = plan.campaign, plan.campaign.tenant_id
+        planned = [_link(plan, item) for item in chunk]
+        links, existing = planned, {item.tracking_id for item in chunk if item.link_created_at is not None}
+        while self.links.create_many([link for link in links if link.tracking_id not in existing]):
+            # Another import took some of these ids since the plan: pick again (rare).
+            links, stored, collisions = self._resolve(campaign, _wanted(plan, chunk), plan.created_at)
+            existing = set(stored)
+            result.collisions += collisions
+        if links != planned:
+            self.warehouse.upsert_rows(
+                "identity_map",
+                [_identity_row(link, item.lead) for link, item in zip(links, chunk, strict=True)],
+                key_fields=("tenant_id", "tracking_id"),
+            )
+        pairs = [
+            (link.lead_id, item.lead.model_copy(update={"attributes": attribution_from_columns(item.lead.attributes)}))
+            for link, item in zip(links, chunk, strict=True)
+        ]
+        profiles = [
+            (lead_id, initial_profile(lead.first_name, lead.company, lead.attributes)) for lead_id, lead in pairs
+        ]
+        for future in storing:
+            future.result()  # the chunk before: its failure stops the import here
+        storing[:] = [
+            writers.submit(self.leads.upsert_many, tenant_id, pairs),
+            writers.submit(self.profiles.upsert_many, tenant_id, profiles),
+        ]
+        base = plan.go_base_url.rstrip("/")
+        return [
+            ImportedLead(
+                item.lead, link.lead_id, link.tracking_id, f"{base}/go?{urlencode({'i': link.tracking_id})}", item.row
+            )
+            for link, item in zip(links, chunk, strict=True)
+        ]
 
     def _resolve(
         self, campaign: Campaign, chunk: Sequence[_Wanted], now: datetime

@@ -24,16 +24,16 @@ from oie.adapters.cloud_tasks import CloudTasksQueue
 from oie.campaigns.models import SenderIdentity
 from oie.campaigns.planner import TemplatePlanner
 from oie.campaigns.sending import Links
-from oie.campaigns.service import CampaignService, StepPayload
+from oie.campaigns.service import StepPayload
 from oie.errors import BackendUnavailable
 from oie.ports import Task
 from oie.settings import Settings, secret_setting_names
-from oie.suppressions.store import MemorySuppressions
 from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse
+from tests.fakes import FakeTenantStore
 from tests.integration.adapters import tasks_emulator
 from tests.unit.campaigns import fakes
 from tests.unit.campaigns.factories import T0, make_contact, make_plan
+from tests.unit.campaigns.send_fakes import memory_service
 
 PROJECT, LOCATION = "oie-test", "europe-west1"
 BASE = "https://europe-west1-oie-test.cloudfunctions.net"
@@ -178,25 +178,16 @@ def test_a_task_without_name_or_time_leaves_both_for_cloud_tasks_to_choose(wire)
 
 def test_every_task_a_campaign_creates_carries_the_invokers_token_for_its_own_function(wire):
     recorder, client = wire
-    svc = CampaignService(
-        states=fakes.MemoryStates(),
-        plans=fakes.MemoryPlans(),
+    svc = memory_service(
         senders=fakes.MemorySenders(
             SenderIdentity(sender_id="sdr", from_email="sam@acme.com", verification="verified")
         ),
-        limiter=fakes.MemoryLimiter(),
-        messages=fakes.MemoryMessages(),
         contacts=fakes.MemoryContacts(
             make_contact(), make_contact(lead_id="ld_0000000000000002", email="bo@example.com")
         ),
         tenants=FakeTenantStore(make_tenant()),
-        suppressions=MemorySuppressions(),
         tasks=CloudTasksQueue(PROJECT, LOCATION, BASE, INVOKER, client=client),
-        warehouse=FakeWarehouse(),
-        mailer=fakes.RecordingMailer(),
-        clock=FakeClock(T0),
         links=Links("https://links.acme.com", BASE, b"u" * 32),
-        message_key=b"m" * 32,
     )
     assert svc.start_campaign("acme", "q1", TemplatePlanner(make_plan())).started == 2
     for task in recorder.tasks():  # each first step, as Cloud Tasks would deliver it

@@ -24,13 +24,11 @@ from oie.devstack.emulator import free_port
 from oie.errors import BackendUnavailable, InputError, status_for
 from oie.ports import OutboundEmail
 from oie.suppressions import tokens
-from oie.suppressions.store import MemorySuppressions
 from tests.conftest import make_settings
-from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse, RecordingQueue
 from tests.integration.adapters.recording_server import Answer, RecordingServer
 from tests.unit.campaigns import fakes
-from tests.unit.campaigns.factories import T0, make_contact, make_plan, make_state
+from tests.unit.campaigns.factories import make_plan, make_state
+from tests.unit.campaigns.send_fakes import memory_service
 
 API_KEY = "SG.test-key.not-a-secret"
 UNSUB_KEY = b"u" * 32
@@ -43,19 +41,9 @@ ACCEPTED = Answer(202, {"X-Message-Id": "sg-msg-42"})
 
 
 def service(mailer: SendGridMailer) -> CampaignService:
-    return CampaignService(
-        states=fakes.MemoryStates(),
-        plans=fakes.MemoryPlans(),
+    return memory_service(
         senders=fakes.MemorySenders(SENDER),
-        limiter=fakes.MemoryLimiter(),
-        messages=fakes.MemoryMessages(),
-        contacts=fakes.MemoryContacts(make_contact()),
-        tenants=FakeTenantStore(make_tenant(reply_domain="reply.acme.com")),
-        suppressions=MemorySuppressions(),
-        tasks=RecordingQueue(),
-        warehouse=FakeWarehouse(),
         mailer=mailer,
-        clock=FakeClock(T0),
         links=Links("https://links.acme.com", "https://fn.acme.com", UNSUB_KEY),
         message_key=MESSAGE_KEY,
         message_id_header=True,  # as wiring sets it for SendGrid
@@ -128,7 +116,7 @@ def test_a_campaign_step_posts_the_exact_v3_mail_send_request(sendgrid):
         f'<p style="font-size:12px;color:#777"><a href="{unsubscribe}">Unsubscribe</a></p>',
     }
 
-    stored = svc.messages.items[mid]
+    stored = svc.steps.messages.items[mid]
     assert stored["status"] == "sent" and stored["provider_message_id"] == "sg-msg-42"
 
 
@@ -148,7 +136,7 @@ def test_a_400_is_recorded_as_failed_and_never_sent_again(sendgrid):
     svc = service(SendGridMailer(API_KEY, host=server.url))
     step = first_step(svc)
     assert svc.run_step(step) == "failed"
-    stored = svc.messages.items[the_message_id()]
+    stored = svc.steps.messages.items[the_message_id()]
     assert stored["status"] == "failed"
     assert (
         stored["error"]
@@ -166,7 +154,7 @@ def test_auth_rate_limit_and_server_errors_release_the_message_for_cloud_tasks_t
     with pytest.raises(BackendUnavailable) as raised:
         svc.run_step(step)
     assert status_for(raised.value) == 503  # campaign_step answers 503: Cloud Tasks backs off and retries
-    assert the_message_id() not in svc.messages.items
+    assert the_message_id() not in svc.steps.messages.items
     assert svc.run_step(step) == "sent" and len(server.requests) == 2
 
 
@@ -193,7 +181,7 @@ def test_a_provider_that_never_answers_is_cut_off_and_the_message_is_not_sent_tw
         svc.run_step(step)
     assert time.monotonic() - started < 3
     # SendGrid may have accepted it: the claim stays, so the retry waits instead of sending again.
-    assert svc.messages.items[the_message_id()]["status"] == "queued"
+    assert svc.steps.messages.items[the_message_id()]["status"] == "queued"
     with pytest.raises(StepNotReady):
         svc.run_step(step)
     assert len(server.requests) == 1
@@ -214,7 +202,7 @@ def test_an_unreachable_provider_sent_nothing_and_is_retried():
     with pytest.raises(BackendUnavailable) as raised:
         svc.run_step(step)
     assert not isinstance(raised.value, MaybeSent)
-    assert the_message_id() not in svc.messages.items
+    assert the_message_id() not in svc.steps.messages.items
 
 
 OUTBOUND = OutboundEmail(

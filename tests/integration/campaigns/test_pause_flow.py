@@ -96,21 +96,72 @@ def test_a_contact_pause_holds_only_that_contact(seeded, gateway):  # noqa: F811
     assert deliver(app, gateway, app.tasks.tasks[-1]) == "sent" and len(outbox(app)) == 2
 
 
-def test_a_stop_committed_while_a_step_takes_its_limits_stops_the_send(seeded, gateway):  # noqa: F811
+class OpenedAfter:
+    """The service's send steps, running `land` just before a send transaction begins or while it is open."""
+
+    def __init__(self, inner, before=None, inside=None):
+        self.inner, self.before, self.inside = inner, before, inside
+
+    def open(self, *args):
+        if self.before:
+            self.before()
+        step = self.inner.open(*args)
+        if self.inside:
+            known_full = step.known_full
+
+            def hooked(rules, now):
+                self.inside()
+                return known_full(rules, now)
+
+            step.known_full = hooked
+        return step
+
+
+def messages_of(app):
+    return list(app.firestore.collection("tenants").document("acme").collection("outbound_messages").stream())
+
+
+def test_a_stop_committed_after_the_steps_read_but_before_its_send_transaction_stops_the_send(seeded, gateway):  # noqa: F811
     app = seeded
     start(app)
-    limiter = app.campaign_service.limiter
-
-    class StopMidway:
-        def acquire(self, rules, now):
-            act(app, "stop", "campaign", campaign_id="q1")
-            return limiter.acquire(rules, now)
-
-    app.campaign_service.limiter = StopMidway()
+    service = app.campaign_service
+    service.steps = OpenedAfter(service.steps, before=lambda: act(app, "stop", "campaign", campaign_id="q1"))
     assert deliver(app, gateway, app.tasks.tasks[0]) == "stopped"
-    assert outbox(app) == []
-    docs = list(app.firestore.collection("tenants").document("acme").collection("outbound_messages").stream())
-    assert docs == []  # not even claimed
+    assert outbox(app) == [] and messages_of(app) == []  # not even claimed
+
+
+def test_a_stop_landing_while_the_send_transaction_is_open_comes_after_the_claim_or_stops_it(seeded):  # noqa: F811
+    app = seeded
+    start(app)
+    service = app.campaign_service
+    workers = []
+
+    def stop_meanwhile():
+        workers.append(threading.Thread(target=lambda: act(app, "stop", "campaign", campaign_id="q1")))
+        workers[-1].start()
+        workers[-1].join(0.5)  # the stop waits on the transaction's hold of the control it read (or aborts it)
+
+    service.steps = OpenedAfter(service.steps, inside=stop_meanwhile)
+    from oie.campaigns.service import StepPayload
+    from oie.errors import BackendUnavailable
+
+    step = StepPayload.model_validate(app.tasks.tasks[0].payload)
+    outcomes = []
+    for _ in range(5):
+        try:
+            outcomes.append(service.run_step(step))
+            break
+        except BackendUnavailable:  # the transaction lost to the stop: Cloud Tasks delivers it again
+            service.steps.inside = None
+    workers[0].join(30)
+    control = app.firestore.collection("tenants").document("acme").collection("campaign_controls").document("q1").get()
+    assert control.to_dict()["state"] == "stopped"
+    claims = messages_of(app)
+    if outcomes == ["sent"]:
+        # Serialised: the claim committed first, and the stop after it.
+        assert len(outbox(app)) == 1 and len(claims) == 1 and claims[0].create_time < control.update_time
+    else:
+        assert outcomes == ["stopped"] and outbox(app) == [] and claims == []
 
 
 def test_a_step_sending_while_a_pause_lands_sends_once_and_the_next_step_is_held(seeded):  # noqa: F811

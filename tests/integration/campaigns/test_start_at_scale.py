@@ -2,6 +2,7 @@
 batch starts nobody twice and misses nobody (one state, one first task, one start transition each)."""
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -102,3 +103,34 @@ def test_a_second_start_of_a_started_campaign_writes_and_enqueues_nothing_new(se
     again = start(service)
     assert (again.started, again.already_running) == (0, CONTACTS)
     assert len(queue.tasks) == CONTACTS
+
+
+def test_a_started_state_is_stored_without_its_defaults_and_reads_back_whole(seeded):
+    queue = RecordingQueue()
+    service = replace(seeded.campaign_service, tasks=queue)
+    start(service)
+    state = service.states.in_campaign("acme", "big", 1)[0]
+    raw = (
+        seeded.firestore.collection("tenants")
+        .document("acme")
+        .collection("contact_campaigns")
+        .document(state.contact_campaign_id)
+        .get()
+        .to_dict()
+    )
+    assert "replied_at" not in raw and "sends" not in raw and "paused" not in raw  # defaults left out
+    assert raw["status"] == "active" and raw["held"] is False  # fields queries filter on stay stored
+    assert service.states.get("acme", state.contact_campaign_id) == state
+    assert state.sends == 0 and state.replied_at is None and state.pending is not None
+    # The first steps are found by the lost-task sweep, which filters on their status.
+    overdue = service.states.overdue(datetime(2100, 1, 1, tzinfo=UTC), CONTACTS + 10)
+    assert {a.key for a in overdue} >= {state.pending.key}
+    assert len([a for a in overdue if a.contact_campaign_id.startswith("big_")]) == CONTACTS
+
+
+def test_a_campaigns_contacts_are_read_page_by_page_each_once_in_link_order(seeded, monkeypatch):
+    monkeypatch.setattr("oie.campaigns.firestore.LINK_PAGE", 100)  # eight pages, the last one partial
+    contacts = list(seeded.campaign_service.contacts.contacts("acme", "big"))
+    assert len(contacts) == CONTACTS
+    assert [c.tracking_id for c in contacts] == sorted(c.tracking_id for c in contacts)
+    assert len({c.lead_id for c in contacts}) == CONTACTS and all(c.email.startswith("p") for c in contacts)

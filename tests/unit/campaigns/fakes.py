@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the campaign ports."""
+"""In-memory stand-ins for the campaign ports (the send step's own port: send_fakes.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from oie.campaigns.limits import Counter, LimitsConfig, Rule, WarmupPool, take
+from oie.campaigns.limits import LimitsConfig, Rule, WarmupPool
 from oie.campaigns.models import (
     Contact,
     ContactCampaign,
@@ -17,7 +17,7 @@ from oie.campaigns.models import (
     campaign_of,
 )
 from oie.campaigns.plan import Plan
-from oie.campaigns.ports import Commit, Decide, MaySend, Seen
+from oie.campaigns.ports import Commit, Decide, Seen
 from oie.ports import OutboundEmail
 
 
@@ -37,24 +37,15 @@ class MemoryStates:
         state = self.get(tenant_id, ccid)
         return Seen(state, self._controls(tenant_id, ccid), token=state)
 
+    def read_step(self, tenant_id: str, ccid: str, key: str) -> Seen:
+        seen = self.read(tenant_id, ccid)
+        return Seen(seen.state, seen.controls, seen.token, action=self.get_action(tenant_id, key), action_read=True)
+
     def change_seen(self, seen: Seen, commit: Commit) -> bool:
         if seen.state is None or self.get(seen.state.tenant_id, seen.state.contact_campaign_id) is not seen.token:
             return False  # the token is the very object read: any change since replaced it
         self.change(seen.state.tenant_id, seen.state.contact_campaign_id, None, lambda *_: commit)
         return True
-
-    def claim(
-        self, tenant_id: str, ccid: str, message_id: str, doc: dict[str, Any], may_send: MaySend
-    ) -> tuple[bool, dict[str, Any] | None]:
-        # Firestore keeps both in one database; here the message store is the service's own,
-        # reached through the gate that asks (so a test need not wire the two together).
-        messages: MemoryMessages = may_send.__self__.inner  # type: ignore[attr-defined]
-        existing = messages.get(tenant_id, message_id)
-        if existing is not None:
-            return True, existing
-        if not may_send(self.get(tenant_id, ccid), self._controls(tenant_id, ccid)):
-            return False, None
-        return True, messages.claim(tenant_id, message_id, doc)
 
     def control(self, tenant_id: str, campaign_id: str | None) -> ScopeControl:
         return self.controls.get((tenant_id, campaign_id), ScopeControl())
@@ -101,12 +92,13 @@ class MemoryStates:
         commit = decide(state, action, self._controls(tenant_id, ccid))
         if commit is None:
             return None
-        self.states[(tenant_id, ccid)] = commit.state
-        if commit.new_action:
-            self.actions[(tenant_id, commit.new_action.key)] = commit.new_action
+        # Every write worked out before any is made: a commit is written whole or (raising) not at all.
+        actions = {(tenant_id, commit.new_action.key): commit.new_action} if commit.new_action else {}
         if commit.close:
             key, status = commit.close
-            self.actions[(tenant_id, key)] = self.actions[(tenant_id, key)].model_copy(update={"status": status})
+            actions[(tenant_id, key)] = self.actions[(tenant_id, key)].model_copy(update={"status": status})
+        self.states[(tenant_id, ccid)] = commit.state
+        self.actions.update(actions)
         return commit
 
     def in_campaign(self, tenant_id: str, campaign_id: str | None, limit: int) -> list[ContactCampaign]:
@@ -155,18 +147,31 @@ class MemorySenders:
 
 
 class MemoryLimiter:
+    """oie.campaigns.ports.RateLimiter in memory: one counter per rule and UTC window (shards need
+    no spreading here); like FirestoreRateLimiter it remembers a one-shard rule seen full until its
+    window ends, so later sends defer without taking."""
+
     def __init__(self) -> None:
-        self.counters: dict[str, Counter] = {}
+        self.used: dict[tuple[str, datetime], int] = {}
+        self.full: dict[tuple[str, datetime], datetime] = {}
 
     def acquire(self, rules: Sequence[Rule], now: datetime) -> tuple[datetime, str] | None:
-        taken = []
+        """One send from every rule, or from none: None when taken, else (when it reopens, which rule)."""
+        windows = [(rule, (rule.key, rule.window(now)[0])) for rule in rules]
+        for rule, window in windows:
+            if self.used.get(window, 0) >= rule.capacity:
+                if rule.shard_count() == 1:
+                    self.full[window] = rule.window(now)[1]
+                return rule.window(now)[1], rule.key
+        for _, window in windows:
+            self.used[window] = self.used.get(window, 0) + 1
+        return None
+
+    def known_full(self, rules: Sequence[Rule], now: datetime) -> tuple[datetime, str] | None:
         for rule in rules:
-            doc = rule.doc_id(0, now)
-            counter, retry = take(rule, self.counters.get(doc), now)
-            if retry is not None:
-                return retry, rule.key
-            taken.append((doc, counter))
-        self.counters.update(taken)
+            until = self.full.get((rule.key, rule.window(now)[0]))
+            if until is not None and until > now:
+                return until, rule.key
         return None
 
 

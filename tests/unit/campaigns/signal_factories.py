@@ -7,10 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from oie.campaigns.contracts import IntentSignal
+from oie.campaigns.models import Contact, SenderIdentity
 from oie.campaigns.plan import Plan, parse_plan
+from oie.campaigns.service import CampaignService
 from oie.campaigns.watch import WatchEntry
-from tests.fakes import FakeWarehouse
-from tests.unit.campaigns.factories import plan_dict
+from tests.factories import make_tenant
+from tests.fakes import FakeTenantStore, FakeWarehouse
+from tests.unit.campaigns import fakes
+from tests.unit.campaigns.factories import make_contact, plan_dict
+from tests.unit.campaigns.send_fakes import memory_service
+
+SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", verification="verified")
 
 
 def intent_plan_dict() -> dict[str, Any]:
@@ -86,3 +93,13 @@ class RulesWarehouse(FakeWarehouse):
         assert name == "page_rules_of" and params is not None
         self.queries.append(params["tenant_id"])
         return [dict(r) for r in self.rules if r["tenant_id"] in (params["tenant_id"], "*")]
+
+
+def watching_service(*contacts: Contact) -> CampaignService:
+    """The real CampaignService on in-memory ports with an intent watch, at T0; Ada unless contacts are given."""
+    return memory_service(
+        senders=fakes.MemorySenders(SENDER),
+        contacts=fakes.MemoryContacts(*(contacts or (make_contact(),))),
+        tenants=FakeTenantStore(make_tenant()),
+        watch=MemoryWatch(),
+    )

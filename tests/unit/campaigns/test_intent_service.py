@@ -9,12 +9,10 @@ from oie.campaigns.contracts import CUSTOM_ARGS, IntentSignal
 from oie.campaigns.limits import LimitsConfig
 from oie.campaigns.planner import TemplatePlanner
 from oie.campaigns.sending import Links
-from oie.campaigns.service import CampaignService, StepPayload
-from oie.suppressions.store import MemorySuppressions
-from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse, RecordingQueue
+from oie.campaigns.service import StepPayload
 from tests.unit.campaigns import fakes
 from tests.unit.campaigns.factories import T0, make_contact, make_intent_plan
+from tests.unit.campaigns.send_fakes import memory_service
 from tests.unit.campaigns.test_service import SENDER, UNSUB_KEY
 
 CCID = "q1_ld_0000000000000001_email"
@@ -22,21 +20,9 @@ CCID = "q1_ld_0000000000000001_email"
 
 @pytest.fixture
 def svc():
-    return CampaignService(
-        states=fakes.MemoryStates(),
-        plans=fakes.MemoryPlans(),
+    return memory_service(
         senders=fakes.MemorySenders(SENDER),
-        limiter=fakes.MemoryLimiter(),
-        messages=fakes.MemoryMessages(),
-        contacts=fakes.MemoryContacts(make_contact()),
-        tenants=FakeTenantStore(make_tenant(reply_domain="reply.acme.com")),
-        suppressions=MemorySuppressions(),
-        tasks=RecordingQueue(),
-        warehouse=FakeWarehouse(),
-        mailer=fakes.RecordingMailer(),
-        clock=FakeClock(T0),
         links=Links("https://links.acme.com", "https://fn.acme.com", UNSUB_KEY),
-        message_key=b"m" * 32,
         experiments=fakes.MemoryExperiments(),
     )
 
@@ -112,8 +98,8 @@ def test_the_variant_is_carried_by_custom_args_the_message_and_the_sent_transiti
     variant = email.custom_args["variant_id"]
     assert variant in ("A", "B") and set(email.custom_args) == set(CUSTOM_ARGS)
     assert all(isinstance(value, str) for value in email.custom_args.values())  # SendGrid takes strings only
-    assert svc.messages.items[email.message_id]["variant_id"] == variant
-    assert svc.messages.items[intro_email.message_id]["variant_id"] is None
+    assert svc.steps.messages.items[email.message_id]["variant_id"] == variant
+    assert svc.steps.messages.items[intro_email.message_id]["variant_id"] is None
     sent_rows = [r for r in svc.warehouse.tables["campaign_transitions"] if r["trigger"] == "sent"]
     assert [r["variant_id"] for r in sent_rows] == [None, variant]
 
@@ -143,7 +129,11 @@ def test_a_retried_send_keeps_the_variant_it_was_claimed_with(svc):
     other = "B" if first == "A" else "A"
     message_id = sending.message_id_for(b"m" * 32, sending.dedup_key(state, "pricing_followup"))
     # A claim from a delivery that died mid-send, before a winner was chosen: counted as sent, as claimed.
-    svc.messages.items[message_id] = {"status": "queued", "created_at": T0 - timedelta(hours=1), "variant_id": first}
+    svc.steps.messages.items[message_id] = {
+        "status": "queued",
+        "created_at": T0 - timedelta(hours=1),
+        "variant_id": first,
+    }
     svc.experiments.set_winner("acme", "q1", "pricing_followup", other, {})
     assert svc.run_step(payload) == "sent" and len(svc.mailer.sent) == 1
     sent_rows = [r for r in svc.warehouse.tables["campaign_transitions"] if r["trigger"] == "sent"]

@@ -96,14 +96,14 @@ def test_unknown_campaigns_and_leads_are_not_found(svc, control):  # noqa: F811
 
 
 class PauseWhile:
-    """Runs a control change at one moment inside a step: while limits are taken, or while sending."""
+    """Runs a control change at one moment inside a step: as its send transaction opens, or while sending."""
 
     def __init__(self, inner, land):
         self.inner, self.land = inner, land
 
-    def acquire(self, rules, now):
+    def open(self, *args):
         self.land()
-        return self.inner.acquire(rules, now)
+        return self.inner.open(*args)
 
     def send(self, email):
         self.land()
@@ -111,12 +111,16 @@ class PauseWhile:
 
 
 @pytest.mark.parametrize("action", ["pause", "stop"])
-def test_a_pause_or_stop_landing_before_the_claim_stops_the_send(svc, control, action):  # noqa: F811
+def test_a_pause_or_stop_landing_before_the_send_transaction_stops_the_send(svc, control, action):  # noqa: F811
     start(svc)
-    svc.limiter = PauseWhile(svc.limiter, lambda: act(control, action, "campaign", campaign_id="q1"))
+    steps = svc.steps
+    svc.steps = PauseWhile(steps, lambda: act(control, action, "campaign", campaign_id="q1"))
     outcome = svc.run_step(payload(svc.tasks.tasks[-1]))
-    assert svc.mailer.sent == [] and svc.messages.items == {}
+    assert svc.mailer.sent == [] and steps.messages.items == {}
     assert outcome == ("held" if action == "pause" else "stopped")
+    state = svc.states.get("acme", CCID)
+    assert state.held if action == "pause" else state.status == "stopped"
+    assert steps.limiter.used == {}  # the send transaction took from no sending limit
 
 
 def test_a_pause_landing_after_the_claim_counts_the_send_as_before_it(svc, control):  # noqa: F811

@@ -10,15 +10,13 @@ from oie.campaigns.limits import LimitsConfig
 from oie.campaigns.models import SenderIdentity
 from oie.campaigns.planner import TemplatePlanner
 from oie.campaigns.sending import Links
-from oie.campaigns.service import CampaignService, StepNotReady, StepPayload
+from oie.campaigns.service import StepNotReady, StepPayload
 from oie.errors import BackendUnavailable, InputError
 from oie.suppressions import tokens
 from oie.suppressions.models import Suppression
-from oie.suppressions.store import MemorySuppressions
-from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse, RecordingQueue
 from tests.unit.campaigns import fakes
 from tests.unit.campaigns.factories import T0, make_contact, make_plan
+from tests.unit.campaigns.send_fakes import memory_service
 
 UNSUB_KEY = b"u" * 32
 SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", from_name="Sam", verification="verified")
@@ -26,21 +24,8 @@ SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", from_name="S
 
 @pytest.fixture
 def svc():
-    return CampaignService(
-        states=fakes.MemoryStates(),
-        plans=fakes.MemoryPlans(),
-        senders=fakes.MemorySenders(SENDER),
-        limiter=fakes.MemoryLimiter(),
-        messages=fakes.MemoryMessages(),
-        contacts=fakes.MemoryContacts(make_contact()),
-        tenants=FakeTenantStore(make_tenant(reply_domain="reply.acme.com")),
-        suppressions=MemorySuppressions(),
-        tasks=RecordingQueue(),
-        warehouse=FakeWarehouse(),
-        mailer=fakes.RecordingMailer(),
-        clock=FakeClock(T0),
-        links=Links("https://links.acme.com", "https://fn.acme.com", UNSUB_KEY),
-        message_key=b"m" * 32,
+    return memory_service(
+        senders=fakes.MemorySenders(SENDER), links=Links("https://links.acme.com", "https://fn.acme.com", UNSUB_KEY)
     )
 
 
@@ -79,7 +64,7 @@ def test_a_due_send_sends_one_email_and_a_duplicate_delivery_sends_nothing(svc):
     assert svc.run_step(payload) == "sent"
     assert svc.run_step(payload) == "superseded"
     assert len(svc.mailer.sent) == 1
-    (message,) = svc.messages.items.values()
+    (message,) = svc.steps.messages.items.values()
     assert message["status"] == "sent" and message["dedup_key"] == "acme:ld_0000000000000001:q1:intro:email"
     assert message["provider_message_id"] == "sg-1" and message["node_id"] == "intro"
     timer = svc.tasks.tasks[-1]
@@ -119,7 +104,7 @@ def test_the_email_has_one_click_unsubscribe_reply_to_custom_args_and_tracked_li
 
 def test_a_suppressed_address_is_never_sent_to(svc):
     start(svc)
-    svc.suppressions.add(
+    svc.steps.suppressions.add(
         Suppression(tenant_id="acme", address="ADA@example.com", reason="bounce", source="manual", created_at=T0)
     )
     assert run_last(svc) == "suppressed"
@@ -174,7 +159,7 @@ def test_a_provider_outage_is_retried_and_then_sends_exactly_once(svc):
     svc.mailer.fail_with = BackendUnavailable("sendgrid answered 503")
     with pytest.raises(BackendUnavailable):
         svc.run_step(payload)
-    assert svc.messages.items == {}  # the claim was released: nothing went out
+    assert svc.steps.messages.items == {}  # the claim was released: nothing went out
     svc.mailer.fail_with = None
     assert svc.run_step(payload) == "sent" and len(svc.mailer.sent) == 1
 
@@ -183,7 +168,7 @@ def test_a_refused_message_ends_the_campaign_as_failed(svc):
     start(svc)
     svc.mailer.fail_with = InputError("sendgrid refused the message (400)")
     assert run_last(svc) == "failed"
-    (message,) = svc.messages.items.values()
+    (message,) = svc.steps.messages.items.values()
     assert message["status"] == "failed"
 
 
@@ -195,7 +180,7 @@ def test_a_send_in_flight_elsewhere_is_retried_not_repeated(svc):
     from oie.campaigns import sending
 
     message_id = sending.message_id_for(b"m" * 32, sending.dedup_key(state, "intro"))
-    svc.messages.items[message_id] = {"status": "queued", "created_at": T0}
+    svc.steps.messages.items[message_id] = {"status": "queued", "created_at": T0}
     with pytest.raises(StepNotReady):
         svc.run_step(payload)
 
@@ -222,7 +207,7 @@ def test_contacts_are_spread_over_every_sender_mailbox():
     from collections import Counter
 
     from oie.campaigns.models import contact_campaign_id
-    from oie.campaigns.service import sender_index
+    from oie.campaigns.starting import sender_index
 
     picks = Counter(sender_index(contact_campaign_id("c1", f"lead{n}"), 4) for n in range(4000))
     assert set(picks) == {0, 1, 2, 3}

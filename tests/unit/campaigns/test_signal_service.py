@@ -4,44 +4,24 @@ from datetime import timedelta
 
 import pytest
 
-from oie.campaigns.models import SenderIdentity
 from oie.campaigns.page_rules import PageRules
 from oie.campaigns.planner import TemplatePlanner
-from oie.campaigns.sending import Links
-from oie.campaigns.service import CampaignService, StepPayload
+from oie.campaigns.service import StepPayload
 from oie.campaigns.signals import SignalService
 from oie.errors import BackendUnavailable
-from oie.suppressions.store import MemorySuppressions
-from tests.factories import make_link, make_tenant
-from tests.fakes import FakeClock, FakeLinkStore, FakeTenantStore, FakeWarehouse, RecordingQueue
+from tests.factories import make_link
+from tests.fakes import FakeLinkStore
 from tests.unit.campaigns import fakes
-from tests.unit.campaigns.factories import T0, make_contact
-from tests.unit.campaigns.signal_factories import MemoryWatch, RulesWarehouse, intent_plan, signal
+from tests.unit.campaigns.factories import T0
+from tests.unit.campaigns.signal_factories import RulesWarehouse, intent_plan, signal, watching_service
 
-SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", verification="verified")
 CCID = "q1_ld_0000000000000001_email"
 PRICING = "https://www.acme.com/pricing?ref=mail"
 
 
 @pytest.fixture
 def svc():
-    return CampaignService(
-        states=fakes.MemoryStates(),
-        plans=fakes.MemoryPlans(),
-        senders=fakes.MemorySenders(SENDER),
-        limiter=fakes.MemoryLimiter(),
-        messages=fakes.MemoryMessages(),
-        contacts=fakes.MemoryContacts(make_contact()),
-        tenants=FakeTenantStore(make_tenant()),
-        suppressions=MemorySuppressions(),
-        tasks=RecordingQueue(),
-        warehouse=FakeWarehouse(),
-        mailer=fakes.RecordingMailer(),
-        clock=FakeClock(T0),
-        links=Links("https://links.acme.com", "https://fn.acme.com", b"u" * 32),
-        message_key=b"m" * 32,
-        watch=MemoryWatch(),
-    )
+    return watching_service()
 
 
 @pytest.fixture

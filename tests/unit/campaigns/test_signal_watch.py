@@ -3,43 +3,17 @@
 import pytest
 
 from oie.campaigns.contracts import IntentSignal
-from oie.campaigns.models import SenderIdentity
 from oie.campaigns.planner import TemplatePlanner
-from oie.campaigns.sending import Links
-from oie.campaigns.service import CampaignService
 from oie.campaigns.signal_tasks import level_signal, outcome_signal, signal_key, signal_task, task_name
 from oie.campaigns.watch import waits_on_pixel
-from oie.suppressions.store import MemorySuppressions
-from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse, RecordingQueue
-from tests.unit.campaigns import fakes
+from tests.fakes import RecordingQueue
 from tests.unit.campaigns.factories import T0, make_contact, make_plan
-from tests.unit.campaigns.signal_factories import MemoryWatch, intent_plan
-
-SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", verification="verified")
+from tests.unit.campaigns.signal_factories import intent_plan, watching_service
 
 
 @pytest.fixture
 def svc():
-    return CampaignService(
-        states=fakes.MemoryStates(),
-        plans=fakes.MemoryPlans(),
-        senders=fakes.MemorySenders(SENDER),
-        limiter=fakes.MemoryLimiter(),
-        messages=fakes.MemoryMessages(),
-        contacts=fakes.MemoryContacts(
-            make_contact(), make_contact(lead_id="ld_0000000000000002", tracking_id="cd4g0l3r")
-        ),
-        tenants=FakeTenantStore(make_tenant()),
-        suppressions=MemorySuppressions(),
-        tasks=RecordingQueue(),
-        warehouse=FakeWarehouse(),
-        mailer=fakes.RecordingMailer(),
-        clock=FakeClock(T0),
-        links=Links("https://links.acme.com", "https://fn.acme.com", b"u" * 32),
-        message_key=b"m" * 32,
-        watch=MemoryWatch(),
-    )
+    return watching_service(make_contact(), make_contact(lead_id="ld_0000000000000002", tracking_id="cd4g0l3r"))
 
 
 def test_a_plan_waits_on_the_pixel_only_with_a_page_form_or_return_visit_transition():

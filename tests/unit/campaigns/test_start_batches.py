@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from oie.campaigns.planner import TemplatePlanner
-from oie.campaigns.service import START_CHUNK
+from oie.campaigns.starting import START_CHUNK
 from tests.fakes import FakeWarehouse, RecordingQueue
 from tests.unit.campaigns import fakes
 from tests.unit.campaigns.factories import make_contact, make_plan

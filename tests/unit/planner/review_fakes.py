@@ -9,14 +9,13 @@ from typing import Any
 
 from oie.campaigns.models import Contact, SenderIdentity
 from oie.campaigns.plan import Plan, parse_plan
-from oie.campaigns.sending import Links
 from oie.campaigns.service import CampaignService
 from oie.planner.review import PlanReview
-from oie.suppressions.store import MemorySuppressions
 from tests.factories import make_tenant
-from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse, RecordingQueue
+from tests.fakes import FakeClock, FakeTenantStore
 from tests.unit.campaigns import fakes
 from tests.unit.campaigns.factories import T0
+from tests.unit.campaigns.send_fakes import memory_service
 
 SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", from_name="Sam", verification="verified")
 
@@ -89,21 +88,11 @@ class MemoryConfigs:
 
 def campaign_service(clock: FakeClock | None = None, *contacts: Contact) -> CampaignService:
     """The real CampaignService on the in-memory campaign ports, tenants acme and globex."""
-    return CampaignService(
-        states=fakes.MemoryStates(),
-        plans=fakes.MemoryPlans(),
+    return memory_service(
         senders=fakes.MemorySenders(SENDER),
-        limiter=fakes.MemoryLimiter(),
-        messages=fakes.MemoryMessages(),
         contacts=fakes.MemoryContacts(*contacts),
         tenants=FakeTenantStore(make_tenant(reply_domain="reply.acme.com"), make_tenant(tenant_id="globex")),
-        suppressions=MemorySuppressions(),
-        tasks=RecordingQueue(),
-        warehouse=FakeWarehouse(),
-        mailer=fakes.RecordingMailer(),
         clock=clock or FakeClock(T0),
-        links=Links("https://links.acme.com", "https://fn.acme.com", b"u" * 32),
-        message_key=b"m" * 32,
     )
 
 
