@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -10,12 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from playwright.sync_api import Browser, sync_playwright
 
 from oie import wiring
+from oie.adapters.duckdb_warehouse import DuckDBWarehouse
 from oie.devstack.emulator import FirestoreEmulator, free_port
 from oie.settings import Settings, get_settings
 from tests.fakes import FakeClock
+
+# Speed is measured by `make bench`, never by a test: Hypothesis's per-example deadline would make
+# a loaded CI machine fail tests whose behaviour is right.
+hypothesis_settings.register_profile("oie", deadline=None)
+hypothesis_settings.load_profile("oie")
 
 REPO = Path(__file__).resolve().parents[1]
 PIXEL = REPO / "pixel"
@@ -63,11 +71,28 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings.model_validate(fields)
 
 
+@pytest.fixture(scope="session")
+def duckdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB warehouse migrated once a session; tests copy it (1 ms) instead of migrating (about 1 s of sqlglot)."""
+    path = tmp_path_factory.mktemp("duckdb-template") / "warehouse.duckdb"
+    template = DuckDBWarehouse(path, keep_open=0)
+    template.migrate()
+    template.close()
+    return path
+
+
+def migrated_copy(template: Path, path: Path) -> None:
+    """Put at `path` the warehouse `migrate()` would leave there: a copy of the session's migrated template."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+
+
 @pytest.fixture
-def app(firestore_emulator: FirestoreEmulator, tmp_path: Path) -> Iterator[wiring.Container]:
+def app(firestore_emulator: FirestoreEmulator, tmp_path: Path, duckdb_template: Path) -> Iterator[wiring.Container]:
     """The real adapters (Firestore emulator, DuckDB) with a fixed clock, as the process container."""
-    container = wiring.Container(make_settings(tmp_path), clock=FakeClock())
-    container.warehouse.migrate()
+    settings = make_settings(tmp_path)
+    migrated_copy(duckdb_template, settings.duckdb_path)
+    container = wiring.Container(settings, clock=FakeClock())
     wiring.use(container)
     yield container
     container.close()
@@ -81,9 +106,12 @@ def pixel_dist() -> Path:
     npm = shutil.which("npm")
     if npm is None:
         pytest.fail("npm is needed to build the pixel")
-    if not (PIXEL / "node_modules").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PIXEL, check=True)
-    subprocess.run([npm, "run", "build"], cwd=PIXEL, check=True, capture_output=True)
+    # pytest-xdist's workers each build once: a lock keeps two builds from writing pixel/dist at once.
+    with (PIXEL / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (PIXEL / "node_modules").is_dir():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PIXEL, check=True)
+        subprocess.run([npm, "run", "build"], cwd=PIXEL, check=True, capture_output=True)
     return PIXEL / "dist"
 
 

@@ -19,10 +19,12 @@ from playwright.sync_api import Browser, Page
 from oie.console.models import HotLeadsQuery
 from oie.devstack.demo_campaign import seed_demo_campaign
 from oie.devstack.demo_history import seed_history
+from oie.devstack.emulator import FirestoreEmulator
 from oie.outcomes.auth import create_key
 from oie.outcomes.pages import PAGES
 from oie.webhooks.signer import LocalSigner, trust_for_tenant
 from tests.e2e.accessibility import describe, violations
+from tests.e2e.conftest import demo_in_process
 from tests.fakes import RecordingQueue
 
 pytestmark = [pytest.mark.browser, pytest.mark.firestore]
@@ -71,26 +73,35 @@ def login(page: Page, base: str, key: str) -> None:
     page.wait_for_url("**/admin/**")
 
 
-@pytest.fixture
-def console(live: tuple[str, Any, Any], tmp_path: Path) -> Iterator[tuple[str, Any, dict[str, str | Sequence[str]]]]:
-    """The demo as `make run` seeds it (a week of history), and the values for every page argument."""
+@pytest.fixture(scope="module")
+def console(
+    firestore_emulator: FirestoreEmulator,
+    tmp_path_factory: pytest.TempPathFactory,
+    pixel_dist: Path,
+    duckdb_template: Path,
+) -> Iterator[tuple[str, Any, dict[str, str | Sequence[str]]]]:
+    """The demo as `make run` seeds it (a week of history), and the values for every page argument.
+
+    Seeded once for the module: its tests only read pages (the outage test puts the warehouse back).
+    """
     from oie.configuration.pages import VIEWS as SETTINGS_SECTIONS
 
-    base, app, seed = live
-    app.tasks = RecordingQueue()  # the seed delivers the first sends itself; nothing leaves the process
-    signer = LocalSigner.load_or_create(tmp_path)
-    trust_for_tenant(app.tenants, "demo", signer)
-    seed_demo_campaign(app, base)
-    seed_history(app, base, signer)
-    hot = app.console_service.hot_leads("demo", HotLeadsQuery())
-    values: dict[str, str | Sequence[str]] = {
-        "tenant": "demo",
-        "lead": hot.leads[0].lead_id,
-        "campaign": seed.campaign_id,
-        "section": sorted(SETTINGS_SECTIONS),
-        "review": pending_review(app, base, seed),
-    }
-    yield base, app, values
+    data = tmp_path_factory.mktemp("accessibility")
+    with demo_in_process(data, duckdb_template) as (base, app, seed):
+        app.tasks = RecordingQueue()  # the seed delivers the first sends itself; nothing leaves the process
+        signer = LocalSigner.load_or_create(data)
+        trust_for_tenant(app.tenants, "demo", signer)
+        seed_demo_campaign(app, base)
+        seed_history(app, base, signer)
+        hot = app.console_service.hot_leads("demo", HotLeadsQuery())
+        values: dict[str, str | Sequence[str]] = {
+            "tenant": "demo",
+            "lead": hot.leads[0].lead_id,
+            "campaign": seed.campaign_id,
+            "section": sorted(SETTINGS_SECTIONS),
+            "review": pending_review(app, base, seed),
+        }
+        yield base, app, values
 
 
 def pending_review(app: Any, base: str, seed: Any) -> str:

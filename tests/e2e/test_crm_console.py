@@ -8,42 +8,24 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import signal
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
 
 from oie.devstack.crm_servers import HubSpotServer
-from tests.e2e.conftest import Stack, group_alive, start_stack
-from tests.e2e.test_intent_campaigns import CHROME, HUMAN, READY, console, demo_emails, lead_page, link_of, wait_for
+from tests.e2e.conftest import Stack, wait_for
+from tests.e2e.test_intent_campaigns import CHROME, HUMAN, READY, console, lead_page, link_of
 from tests.unit.webhooks.sequencer_payloads import smartlead
 
 pytestmark = [pytest.mark.browser, pytest.mark.firestore]
-ALAN, ADA = "alan@bletchley.example", "ada@analytical-engines.example"
+# Demo contacts of this module's own (the demo stack is shared): Alan and Grace are test_intent_campaigns'.
+KATHERINE, ADA = "katherine@orbital.example", "ada@analytical-engines.example"
 CAMPAIGN = "demo-outreach"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, pixel_dist: Path) -> Iterator[tuple[Stack, Path]]:
-    """One stack for the module, its demo intros sent."""
-    data = tmp_path_factory.mktemp("crm") / "data"
-    stack = start_stack(data)
-    try:
-        wait_for(lambda: len(demo_emails(data)) >= 4, "the four demo intros")
-        yield stack, data
-    finally:
-        if stack.process.poll() is None:
-            stack.stop()
-        if group_alive(stack.process.pid):
-            os.killpg(stack.process.pid, signal.SIGKILL)
 
 
 def hubspot_state(stack: Stack) -> dict[str, Any]:
@@ -70,9 +52,9 @@ def settings(page: Page, stack: Stack, section: str) -> None:
 
 
 def test_an_admin_connects_hubspot_in_chromium_and_a_lead_turning_hot_gets_its_properties_and_one_note(
-    demo, browser: Browser
+    demo_stack, browser: Browser
 ):
-    stack, data = demo
+    stack, data = demo_stack
     page = console(browser, stack)
     settings(page, stack, "crm")
     assert "HubSpot" in page.text_content("#crm-provider")  # `make run` connected the demo at start
@@ -91,12 +73,12 @@ def test_an_admin_connects_hubspot_in_chromium_and_a_lead_turning_hot_gets_its_p
     assert token not in page.content() and token not in page.url  # never echoed back
     assert page.input_value("#hubspot-token") == ""
 
-    # Alan turns hot: his intro's link, then the pricing, case-study and product pages, in Chromium.
-    assert contact_of(stack, ALAN) is None
+    # Katherine turns hot: her intro's link, then the pricing, case-study and product pages, in Chromium.
+    assert contact_of(stack, KATHERINE) is None
     context = browser.new_context(user_agent=CHROME)
     context.add_init_script(HUMAN)
     visitor = context.new_page()
-    visitor.goto(link_of(data, ALAN))
+    visitor.goto(link_of(data, KATHERINE))
     for path in ("/demo/pricing", "/demo/case-studies", "/demo/product", "/demo/pricing", "/demo/"):
         visitor.wait_for_function(READY)
         visitor.click(f"nav a[href='{path}']")
@@ -106,7 +88,7 @@ def test_an_admin_connects_hubspot_in_chromium_and_a_lead_turning_hot_gets_its_p
     time.sleep(3)  # the stack's jobs read events older than two seconds
 
     run_jobs(stack)
-    found = contact_of(stack, ALAN)
+    found = contact_of(stack, KATHERINE)
     assert found is not None, hubspot_state(stack)
     contact_id, contact = found
     assert contact["oie_intent_level"] in ("hot", "burning"), contact
@@ -118,7 +100,7 @@ def test_an_admin_connects_hubspot_in_chromium_and_a_lead_turning_hot_gets_its_p
     run_jobs(stack)  # the next cycle writes the same values and no second note
     assert len([n for n in hubspot_state(stack)["notes"].values() if n["contact_id"] == contact_id]) == 1
 
-    lead_page(page, stack, ALAN)
+    lead_page(page, stack, KATHERINE)
     assert page.text_content("#crm-contact-id") == contact_id
     assert page.text_content("#crm-synced") == "synced"
     settings(page, stack, "crm")
@@ -127,8 +109,8 @@ def test_an_admin_connects_hubspot_in_chromium_and_a_lead_turning_hot_gets_its_p
     page.context.close()
 
 
-def test_a_smartlead_reply_for_a_demo_lead_shows_in_its_timeline_and_stops_its_campaign(demo, browser: Browser):
-    stack, data = demo
+def test_a_smartlead_reply_for_a_demo_lead_shows_in_its_timeline_and_stops_its_campaign(demo_stack, browser: Browser):
+    stack, data = demo_stack
     page = console(browser, stack)
     settings(page, stack, "sequencers")
     with page.expect_navigation():

@@ -1,4 +1,5 @@
-"""A newcomer's first minutes: start the stack, click the printed link, see the click, stop."""
+"""A newcomer's first minutes: start the stack, click the printed link, see the click; Ctrl-C stops
+it all (the Java emulator too), and a restart keeps the data and the links."""
 
 import http.client
 import time
@@ -18,8 +19,8 @@ def get(url: str, headers: dict[str, str] | None = None) -> http.client.HTTPResp
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"}
 
 
-def test_the_printed_link_lands_on_the_demo_page_and_the_click_reaches_the_warehouse(stack_factory):
-    stack = stack_factory()
+def test_the_printed_link_lands_on_the_demo_page_and_the_click_reaches_the_warehouse(demo_stack):
+    stack, _data = demo_stack  # a /go click records, it moves no campaign: the shared stack will do
     link = stack.url("sample /go link")
     (tracking_id,) = links_in(link)
 
@@ -40,17 +41,15 @@ def test_the_printed_link_lands_on_the_demo_page_and_the_click_reaches_the_wareh
     index = urllib.request.urlopen(f"{stack.base}/", timeout=30).read().decode()
     assert tracking_id in index
 
-    assert stack.stop() == 0
-    assert "stopped." in stack.output
-    time.sleep(0.5)
-    assert not group_alive(stack.process.pid), "the emulator (Java) outlived the stack"
 
-
-def test_data_survives_a_restart_with_the_same_links(stack_factory):
+def test_ctrl_c_stops_everything_and_data_survives_a_restart_with_the_same_links(stack_factory):
     first = stack_factory()
     link = first.url("sample /go link")
     get(link, BROWSER).read()
     assert first.stop() == 0
+    assert "stopped." in first.output
+    time.sleep(0.5)
+    assert not group_alive(first.process.pid), "the emulator (Java) outlived the stack"
 
     second = stack_factory()
     assert second.url("sample /go link") == link.replace(first.base, second.base)

@@ -21,6 +21,7 @@ import pytest
 from oie.jobs.runner import FOLLOW_UPS, run_job
 from tests.factories import event_row as ev
 from tests.factories import identity_row
+from tests.integration.histories import pricing_visit, returning_reader
 
 pytestmark = pytest.mark.firestore
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -77,24 +78,9 @@ def history(app):
     )
     events = [
         # A: the pricing-page visitor, one session two hours ago.
-        ev("t1", "vis_a", at(hours=2), "pageview", "/demo", i="linkAAAA"),
-        ev("t1", "vis_a", at(hours=2, minutes=-1), "scroll", "/demo", i="linkAAAA", depth=50),
-        ev("t1", "vis_a", at(hours=2, minutes=-2), "pageview", "/pricing", i="linkAAAA"),
-        ev("t1", "vis_a", at(hours=2, minutes=-3), "active_time", "/pricing", i="linkAAAA", ms=120000),
-        ev("t1", "vis_a", at(hours=2, minutes=-5), "pageview", "/pricing", i="linkAAAA"),
-        ev("t1", "vis_a", at(hours=2, minutes=-6), "click", "/pricing", i="linkAAAA", tag="a"),
+        *pricing_visit("t1", "vis_a", NOW, "linkAAAA"),
         # B: the returning reader, three sessions over six days.
-        ev("t1", "vis_b", at(days=6), "pageview", "/blog/a", i="linkBBBB"),
-        ev("t1", "vis_b", at(days=6, minutes=-4), "pageview", "/blog/b", i="linkBBBB"),
-        ev("t1", "vis_b", at(days=6, minutes=-9), "active_time", "/blog/b", i="linkBBBB", ms=300000),
-        ev("t1", "vis_b", at(days=3), "pageview", "/product/tour", i="linkBBBB"),
-        ev("t1", "vis_b", at(days=3, minutes=-1), "scroll", "/product/tour", i="linkBBBB", depth=25),
-        ev("t1", "vis_b", at(days=3, minutes=-2), "scroll", "/product/tour", i="linkBBBB", depth=50),
-        ev("t1", "vis_b", at(hours=1), "pageview", "/case-studies/acme", i="linkBBBB"),
-        ev("t1", "vis_b", at(hours=1, minutes=-1), "scroll", "/case-studies/acme", i="linkBBBB", depth=25),
-        ev("t1", "vis_b", at(hours=1, minutes=-2), "scroll", "/case-studies/acme", i="linkBBBB", depth=50),
-        ev("t1", "vis_b", at(hours=1, minutes=-3), "scroll", "/case-studies/acme", i="linkBBBB", depth=75),
-        ev("t1", "vis_b", at(hours=1, minutes=-5), "active_time", "/case-studies/acme", i="linkBBBB", ms=240000),
+        *returning_reader("t1", "vis_b", NOW, "linkBBBB"),
         # C: the one-visit bouncer, ten days ago.
         ev("t1", "vis_c", at(days=10), "pageview", "/", i="linkCCCC"),
         # D: the form submitter, two days ago; identified by the email typed, not by a link.
@@ -196,19 +182,7 @@ def test_an_id_only_lead_keeps_its_score_but_is_held_at_warm(app):
     w = app.warehouse
     w.upsert_rows("identity_map", [identity_row("t1", "linkHHHH", "lead_h")], key_fields=("tenant_id", "tracking_id"))
     # Lead B's history (71: hot by the score alone), sent with the id and no token.
-    events = [
-        ev("t1", "vis_h", at(days=6), "pageview", "/blog/a", i="linkHHHH"),
-        ev("t1", "vis_h", at(days=6, minutes=-4), "pageview", "/blog/b", i="linkHHHH"),
-        ev("t1", "vis_h", at(days=6, minutes=-9), "active_time", "/blog/b", i="linkHHHH", ms=300000),
-        ev("t1", "vis_h", at(days=3), "pageview", "/product/tour", i="linkHHHH"),
-        ev("t1", "vis_h", at(days=3, minutes=-1), "scroll", "/product/tour", i="linkHHHH", depth=25),
-        ev("t1", "vis_h", at(days=3, minutes=-2), "scroll", "/product/tour", i="linkHHHH", depth=50),
-        ev("t1", "vis_h", at(hours=1), "pageview", "/case-studies/acme", i="linkHHHH"),
-        ev("t1", "vis_h", at(hours=1, minutes=-1), "scroll", "/case-studies/acme", i="linkHHHH", depth=25),
-        ev("t1", "vis_h", at(hours=1, minutes=-2), "scroll", "/case-studies/acme", i="linkHHHH", depth=50),
-        ev("t1", "vis_h", at(hours=1, minutes=-3), "scroll", "/case-studies/acme", i="linkHHHH", depth=75),
-        ev("t1", "vis_h", at(hours=1, minutes=-5), "active_time", "/case-studies/acme", i="linkHHHH", ms=240000),
-    ]
+    events = returning_reader("t1", "vis_h", NOW, "linkHHHH")
     w.insert_rows("events", [unverified(e) for e in events], id_field="event_id")
     run_all(app)
     h = profiles(app)["t1/lead_h"]

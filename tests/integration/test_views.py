@@ -19,6 +19,7 @@ The story, relative to now (recent_sessions reads the real clock):
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +28,10 @@ from oie.adapters.duckdb_warehouse import DuckDBWarehouse
 from oie.jobs.context import Window
 from oie.jobs.score import score
 from oie.jobs.sessionize import sessionize
+from tests.conftest import migrated_copy
 from tests.factories import event_row as ev
 from tests.factories import identity_row
+from tests.integration.histories import pricing_visit, returning_reader
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -65,9 +68,10 @@ def click(
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWarehouse:
-    w = DuckDBWarehouse(tmp_path_factory.mktemp("views") / "w.duckdb", keep_open=0)
-    w.migrate()
+def warehouse(tmp_path_factory: pytest.TempPathFactory, duckdb_template: Path) -> DuckDBWarehouse:
+    path = tmp_path_factory.mktemp("views") / "w.duckdb"
+    migrated_copy(duckdb_template, path)
+    w = DuckDBWarehouse(path, keep_open=0)
     w.upsert_rows(
         "identity_map",
         [
@@ -99,25 +103,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWarehouse:
     acme = {"company_name": "Acme Corp", "device_type": "desktop"}
     events = [
         # lead_a: one session two hours ago, seven minutes long.
-        ev("t1", "vis_a", at(hours=2), "pageview", "/demo", i="linkA1") | acme,
-        ev("t1", "vis_a", at(hours=2, minutes=-1), "scroll", "/demo", i="linkA1", depth=50) | acme,
-        ev("t1", "vis_a", at(hours=2, minutes=-2), "pageview", "/pricing", i="linkA1") | acme,
-        ev("t1", "vis_a", at(hours=2, minutes=-3), "active_time", "/pricing", i="linkA1", ms=120000) | acme,
-        ev("t1", "vis_a", at(hours=2, minutes=-5), "pageview", "/pricing", i="linkA1") | acme,
-        ev("t1", "vis_a", at(hours=2, minutes=-6), "click", "/pricing", i="linkA1", tag="a") | acme,
+        *(e | acme for e in pricing_visit("t1", "vis_a", NOW, "linkA1")),
         ev("t1", "vis_a", at(hours=2, minutes=-7), "form_submit", "/pricing", i="linkA1", form_id="demo") | acme,
         # lead_b: six days, three days and one hour ago, first by its c1 link, last by its c2 link.
-        ev("t1", "vis_b", at(days=6), "pageview", "/blog/a", i="linkB1"),
-        ev("t1", "vis_b", at(days=6, minutes=-4), "pageview", "/blog/b", i="linkB1"),
-        ev("t1", "vis_b", at(days=6, minutes=-9), "active_time", "/blog/b", i="linkB1", ms=300000),
-        ev("t1", "vis_b", at(days=3), "pageview", "/product/tour", i="linkB1"),
-        ev("t1", "vis_b", at(days=3, minutes=-1), "scroll", "/product/tour", i="linkB1", depth=25),
-        ev("t1", "vis_b", at(days=3, minutes=-2), "scroll", "/product/tour", i="linkB1", depth=50),
-        ev("t1", "vis_b", at(hours=1), "pageview", "/case-studies/acme", i="linkB2"),
-        ev("t1", "vis_b", at(hours=1, minutes=-1), "scroll", "/case-studies/acme", i="linkB2", depth=25),
-        ev("t1", "vis_b", at(hours=1, minutes=-2), "scroll", "/case-studies/acme", i="linkB2", depth=50),
-        ev("t1", "vis_b", at(hours=1, minutes=-3), "scroll", "/case-studies/acme", i="linkB2", depth=75),
-        ev("t1", "vis_b", at(hours=1, minutes=-5), "active_time", "/case-studies/acme", i="linkB2", ms=240000),
+        *returning_reader("t1", "vis_b", NOW, "linkB1", last_link="linkB2"),
         # lead_c: one pageview ten days ago; a crawler replaying its link is flagged and left out.
         ev("t1", "vis_c", at(days=10), "pageview", "/", i="linkC1"),
         ev("t1", "vis_crawler", at(days=9), "pageview", "/", i="linkC1") | {"is_bot": True},
@@ -295,10 +284,10 @@ def test_each_view_has_one_row_per_grain_key_and_no_null_keys(warehouse, view, g
 
 
 @pytest.fixture
-def id_only_warehouse(tmp_path) -> DuckDBWarehouse:
+def id_only_warehouse(tmp_path, duckdb_template) -> DuckDBWarehouse:
     """One lead whose score alone is burning, sent only with its id (no token): held at warm."""
+    migrated_copy(duckdb_template, tmp_path / "w.duckdb")
     w = DuckDBWarehouse(tmp_path / "w.duckdb", keep_open=0)
-    w.migrate()
     w.upsert_rows("identity_map", [link("t1", "linkH1", "lead_h", "c1", 30)], key_fields=("tenant_id", "tracking_id"))
     pages = ["/pricing", "/pricing", "/pricing", "/product/tour", "/case-studies/acme"]
     events = [ev("t1", "vis_h", at(hours=1, minutes=-n), "pageview", page, i="linkH1") for n, page in enumerate(pages)]

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from oie import deadlines, wiring
-from oie.devstack import gemini_server
 from oie.devstack.demo_campaign import demo_plan
 from oie.errors import BackendUnavailable
 from oie.links.models import LeadRecord
@@ -21,7 +20,7 @@ from oie.planner.firestore import FirestoreGenerationRecords, FirestoreSlots
 from oie.planner.gemini import GeminiModel, local_client
 from oie.planner.model import GenerationRequest, ModelRefused
 from oie.planner.prompt import PROMPT_VERSION
-from tests.conftest import make_settings
+from tests.conftest import make_settings, migrated_copy
 from tests.factories import create_acme, event_row, identity_row
 from tests.fakes import FakeClock
 from tests.unit.planner.lm_factories import TEMPLATE, make_contact
@@ -32,16 +31,10 @@ OFFER = "Acme shows which accounts are ready to buy, from the pages they read."
 
 
 @pytest.fixture
-def gemini():
-    handle = gemini_server.start(0)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def planner_app(firestore_emulator, tmp_path, gemini):
-    app = wiring.Container(make_settings(tmp_path, planner_base_url=gemini.base_url), clock=FakeClock(NOW))
-    app.warehouse.migrate()
+def planner_app(firestore_emulator, tmp_path, gemini, duckdb_template):
+    settings = make_settings(tmp_path, planner_base_url=gemini.base_url)
+    migrated_copy(duckdb_template, settings.duckdb_path)
+    app = wiring.Container(settings, clock=FakeClock(NOW))
     create_acme(app.tenants)
     app.planner_configs.put("acme", PlannerConfig(offer=OFFER, banned_phrases=("guarantee",)))
     yield app
@@ -177,10 +170,12 @@ def test_a_429_is_retried_after_its_retry_after_and_then_succeeds(seeded, gemini
 
 def test_a_timeout_falls_back_to_the_template_within_the_deadline(seeded, gemini, monkeypatch):
     monkeypatch.setitem(deadlines.BUDGETS, "cli", deadlines.Budget(None, 30.0, 30.0, 30.0, 1.5, 10.0))
-    control(gemini, mode="timeout", times=5, timeout_seconds=4)
+    # The model holds each request 12 s; the 1.5 s budget must end the wait long before that
+    # (the margin is for a loaded machine: the point is not waiting for the model).
+    control(gemini, mode="timeout", times=5, timeout_seconds=12)
     started = time.monotonic()
     planned = plan(seeded)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 8
     assert (planned.plan, planned.record.outcome) == (TEMPLATE, "fallback_error")
     assert "did not answer" in planned.record.fallback_reason or "deadline" in planned.record.fallback_reason
 

@@ -11,21 +11,13 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.test import Client
 
-from oie import wiring
-from oie.campaigns.models import SenderIdentity
 from oie.campaigns.plan import parse_plan
-from oie.devstack import gemini_server
 from oie.devstack.gateway import build_gateway
-from oie.links.csv_import import parse_leads
-from oie.logs import get_logger
 from oie.planner.cli import planner
 from oie.planner.firestore import FirestoreSlots
-from tests.conftest import make_settings
-from tests.factories import create_acme, csv_text
-from tests.fakes import FakeClock, RecordingQueue
+from tests.factories import create_acme
 
 pytestmark = pytest.mark.firestore
-SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", from_name="Sam", verification="verified")
 TEMPLATE = {
     "version": "1.0",
     "timezone": "UTC",
@@ -49,32 +41,8 @@ TEMPLATE = {
 
 
 @pytest.fixture
-def gemini():
-    server = gemini_server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(firestore_emulator, tmp_path, gemini):
-    container = wiring.Container(
-        make_settings(tmp_path, planner_base_url=gemini.base_url), clock=FakeClock(), tasks=RecordingQueue()
-    )
-    container.warehouse.migrate()
-    wiring.use(container)
-    create_acme(container.tenants)
-    container.importer.run(
-        "acme",
-        "Q1",
-        "https://www.acme.com/demo",
-        parse_leads(csv_text("ada@example.com,Ada,,Engines,", "grace@gmail.com,Grace,,Cobol,")),
-        "https://links.acme.com",
-    )
-    container.campaign_senders.put("acme", SENDER)
-    get_logger(__name__)  # log to the real stdout, not to the first CLI invocation's captured one
-    yield container
-    container.close()
-    wiring.use(None)
+def app(planning_app):
+    return planning_app
 
 
 @pytest.fixture

@@ -10,52 +10,25 @@ import re
 import pytest
 from werkzeug.test import Client
 
-from oie import wiring
-from oie.campaigns.models import SenderIdentity, contact_campaign_id
+from oie.campaigns.models import contact_campaign_id
 from oie.campaigns.plan import parse_plan
-from oie.devstack import gemini_server
 from oie.devstack.gateway import build_gateway
-from oie.links.csv_import import parse_leads
 from oie.outcomes.auth import create_key
 from oie.planner.config import PlannerConfig
 from oie.planner.prompt import PROMPT_VERSION
-from tests.conftest import make_settings
-from tests.factories import create_acme, csv_text
-from tests.fakes import FakeClock, RecordingQueue
 from tests.integration.planner.test_planning_tasks import TEMPLATE
 
 pytestmark = pytest.mark.firestore
 URL = "/outcomes/t/acme/admin"
-SENDER = SenderIdentity(sender_id="sdr", from_email="sam@acme.com", from_name="Sam", verification="verified")
 
 
 @pytest.fixture
-def gemini():
-    server = gemini_server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(firestore_emulator, tmp_path, gemini):
-    container = wiring.Container(
-        make_settings(tmp_path, planner_base_url=gemini.base_url), clock=FakeClock(), tasks=RecordingQueue()
+def app(planning_app):
+    """The shared planning tenant, its AI plans held for review."""
+    planning_app.planner_configs.put(
+        "acme", PlannerConfig(offer="Acme shows who is ready to buy.", review_ai_plans=True)
     )
-    container.warehouse.migrate()
-    wiring.use(container)
-    create_acme(container.tenants)
-    container.importer.run(
-        "acme",
-        "Q1",
-        "https://www.acme.com/demo",
-        parse_leads(csv_text("ada@example.com,Ada,,Engines,", "grace@gmail.com,Grace,,Cobol,")),
-        "https://links.acme.com",
-    )
-    container.campaign_senders.put("acme", SENDER)
-    container.planner_configs.put("acme", PlannerConfig(offer="Acme shows who is ready to buy.", review_ai_plans=True))
-    yield container
-    container.close()
-    wiring.use(None)
+    return planning_app
 
 
 @pytest.fixture

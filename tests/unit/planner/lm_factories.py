@@ -19,42 +19,37 @@ from oie.planner.records import PlanGeneration, Prices
 from oie.planner.service import LanguageModelPlanner
 from tests.factories import make_tenant
 from tests.fakes import FakeClock, FakeTenantStore, FakeWarehouse
+from tests.unit.campaigns.factories import plan_document
 
-TEMPLATE_DICT: dict[str, Any] = {
-    "version": "1.0",
-    "timezone": "America/Los_Angeles",
-    "quietHours": {"start": "21:00", "end": "07:30"},
-    "startNodeId": "intro",
-    "nodes": [
-        {
-            "id": "intro",
-            "type": "send",
-            "template": {
-                "subject": "{{first_name|Hi}}, a question about {{company|your team}}",
-                "text": "Hi {{first_name|there}},\n\nWe help teams like {{company}} see who is ready to buy. "
-                "Have a look: {{tracking_link}}\n\n{{sender_name}}",
-                "html": "<p>Hi {{first_name|there}}</p>",
-            },
-            "transitions": [
-                {"on": "click", "to": "followup"},
-                {"on": "no_open", "after": "P3D", "to": "bump"},
-                {"on": "timeout", "after": "P7D", "to": "done"},
-            ],
+TEMPLATE_DICT: dict[str, Any] = plan_document(
+    {
+        "id": "intro",
+        "type": "send",
+        "template": {
+            "subject": "{{first_name|Hi}}, a question about {{company|your team}}",
+            "text": "Hi {{first_name|there}},\n\nWe help teams like {{company}} see who is ready to buy. "
+            "Have a look: {{tracking_link}}\n\n{{sender_name}}",
+            "html": "<p>Hi {{first_name|there}}</p>",
         },
-        {"id": "bump", "type": "wait", "duration": "PT1H", "next": "bump_send"},
-        {
-            "id": "bump_send",
-            "type": "send",
-            "template": {
-                "subject": "Re: a question",
-                "text": "Bumping this up, {{first_name|there}}. {{tracking_link}}",
-            },
-            "transitions": [{"on": "timeout", "after": "P4D", "to": "done"}],
+        "transitions": [
+            {"on": "click", "to": "followup"},
+            {"on": "no_open", "after": "P3D", "to": "bump"},
+            {"on": "timeout", "after": "P7D", "to": "done"},
+        ],
+    },
+    {"id": "bump", "type": "wait", "duration": "PT1H", "next": "bump_send"},
+    {
+        "id": "bump_send",
+        "type": "send",
+        "template": {
+            "subject": "Re: a question",
+            "text": "Bumping this up, {{first_name|there}}. {{tracking_link}}",
         },
-        {"id": "followup", "type": "send", "template": {"subject": "Glad you had a look", "text": "Talk soon?"}},
-        {"id": "done", "type": "stop", "reason": "sequence finished"},
-    ],
-}
+        "transitions": [{"on": "timeout", "after": "P4D", "to": "done"}],
+    },
+    {"id": "followup", "type": "send", "template": {"subject": "Glad you had a look", "text": "Talk soon?"}},
+    {"id": "done", "type": "stop", "reason": "sequence finished"},
+)
 TEMPLATE: Plan = parse_plan(TEMPLATE_DICT)
 PRICING_READER = Evidence(
     level="hot",
