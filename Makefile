@@ -31,8 +31,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy functions
 
+# Two workers: the suite mostly waits (emulators, stacks, Chromium), so two share two cores well;
+# `make pytest WORKERS=0` runs it in one process. loadgroup keeps the shared demo stack's tests together.
+WORKERS ?= 2
 pytest: $(STAMP) tasks-emulator bigquery-emulator
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadgroup)
 
 pixel/node_modules/.package-lock.json: pixel/package-lock.json
 	cd pixel && npm ci --no-audit --no-fund
