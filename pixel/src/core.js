@@ -315,7 +315,12 @@ export const start = (w, s) => {
           !seen.has(p) &&
           push('video', { action: 'progress', pct: seen.add(p) && p, ...base })
   }
-  for (const t of ['play', 'pause', 'ended', 'timeupdate']) on(d, t, media)
+  // pause, ended and timeupdate only follow a play: their listeners wait for the first one.
+  let played
+  on(d, 'play', (e) => {
+    played = played || ['pause', 'ended', 'timeupdate'].map((t) => on(d, t, media))
+    media(e)
+  })
 
   const chars = () => String(w.getSelection()).length
   opt.includes('selection') &&

@@ -1,4 +1,5 @@
-// The only module that does network I/O: batches to /track, with stored retries.
+// The only module that does network I/O: batches to /track by fetch keepalive with stored retries,
+// by sendBeacon when the page is going away.
 import { ls, RETRY } from './util.js'
 
 /** Keeps the newest retry batches within 20 entries and ~50 KB (oldest dropped first). */
@@ -36,6 +37,10 @@ export const transport = (w, url) => {
         () => keep(body, n),
       )
   return {
+    // A page that is going away sends by sendBeacon (the browser delivers it after the page is
+    // gone); a live page sends by fetch keepalive, whose answer it sees: a failure is kept for a
+    // retry (a beacon's 5xx is never seen, so it is not used where a retry is still possible).
+    // false from sendBeacon (absent, or over the browser's keepalive quota) falls back to fetch.
     send: (body, beacon) => {
       const nav = w.navigator
       if (!(beacon && nav.sendBeacon && nav.sendBeacon(url, body))) post(body)

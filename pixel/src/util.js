@@ -1,11 +1,14 @@
 // Shared helpers: random ids and the identity store (localStorage first, cookie fallback).
-const ABC = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+export const ABC = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
 export const KEY = 'oie_id'
 export const RETRY = 'oie_retry'
 
 /** Random base62 id (16 chars, ~95 bits) from crypto.getRandomValues. */
-export const rid = (n = 16) =>
-  Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => ABC[b % 62]).join('')
+export const rid = (n = 16) => {
+  let s = ''
+  for (const b of crypto.getRandomValues(new Uint8Array(n))) s += ABC[b % 62]
+  return s
+}
 
 /** Listens with a capturing passive listener whose errors never reach the host page. */
 export const on = (target, type, fn) =>
@@ -63,8 +66,16 @@ export const optout = (w) => ls(w, 'oie_optout') == '1'
 /** True when the visitor opted out or the browser sends Global Privacy Control. */
 export const blocked = (w) => optout(w) || w.navigator.globalPrivacyControl === true
 
-/** `data-endpoint`, or the origin of the script's own src. */
-export const endpoint = (s) => (s.dataset.endpoint || new URL(s.src).origin).replace(/\/$/, '')
+/** `data-endpoint` without a trailing slash, or the origin of the script's own src (an absolute
+ *  URL: scheme, then the host after any user info; no `new URL`, see identity.js). */
+export const endpoint = (s) => {
+  const u = s.dataset.endpoint
+  if (u) return u.endsWith('/') ? u.slice(0, -1) : u
+  const src = s.src
+  const a = src.indexOf('//') + 2
+  const host = src.slice(a, src.indexOf('/', a))
+  return src.slice(0, a) + host.slice(host.lastIndexOf('@') + 1)
+}
 
 /** Wraps a callback so that its errors never reach the host page. */
 export const safe =

@@ -225,4 +225,26 @@ describe('video', () => {
     const [play] = await byType(p, 'video')
     assert.deepEqual(play.props, { action: 'play', src: 'https://cdn.test/v.webm', duration: 8 })
   })
+
+  it('reports a seek made before the first play as progress at the first timeupdate after it', async () => {
+    // pause, ended and timeupdate are listened to from the first play on (none can matter before).
+    const p = makePage({ html: '<video src="https://cdn.test/v.webm"></video>' })
+    p.start()
+    const v = p.d.querySelector('video')
+    Object.defineProperty(v, 'duration', { value: 8 })
+    Object.defineProperty(v, 'currentTime', { value: 4.5 })
+    const fire = (type) => v.dispatchEvent(new p.w.Event(type))
+    fire('timeupdate')
+    fire('play')
+    fire('timeupdate')
+    fire('pause')
+    p.hide()
+    const video = (await byType(p, 'video')).map((e) => [e.props.action, e.props.pct])
+    assert.deepEqual(video, [
+      ['play', undefined],
+      ['progress', 25],
+      ['progress', 50],
+      ['pause', undefined],
+    ])
+  })
 })

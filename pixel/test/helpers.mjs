@@ -17,8 +17,9 @@ export const useFakeTime = (apis = ['setTimeout', 'Date']) => {
   })
 }
 
-/** A jsdom window at `url`; `sent` collects every request the pixel makes. */
-export const makePage = ({ url = 'https://site.test/p?x=1', attrs = {}, html = '', status = 202 } = {}) => {
+/** A jsdom window at `url`; `sent` collects every request the pixel makes. `beacon: false` makes
+ *  sendBeacon refuse every body (as over the browser's quota), `beacon: null` removes it. */
+export const makePage = ({ url = 'https://site.test/p?x=1', attrs = {}, html = '', status = 202, beacon = true } = {}) => {
   const dom = new JSDOM(
     `<!doctype html><html><head><title>Home</title></head><body>${html}</body></html>`,
     { url, pretendToBeVisual: true, referrer: 'https://ref.test/' },
@@ -33,10 +34,14 @@ export const makePage = ({ url = 'https://site.test/p?x=1', attrs = {}, html = '
     if (s === 0) throw new TypeError('network error')
     return { status: s, ok: s < 300, json: async () => page.json }
   }
-  w.navigator.sendBeacon = (to, data) => {
-    sent.push({ via: 'beacon', to, body: data })
-    return true
-  }
+  w.navigator.sendBeacon =
+    beacon === null
+      ? undefined
+      : (to, data) => {
+          // A refused beacon is never sent.
+          beacon && sent.push({ via: 'beacon', to, body: data })
+          return beacon
+        }
   const script = w.document.createElement('script')
   script.src = 'https://api.test/static/oie.js'
   for (const [k, v] of Object.entries({ 'data-tenant': 'acme', ...attrs })) script.setAttribute(k, v)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it, mock } from 'node:test'
-import { identify, strip } from '../src/identity.js'
+import { identify, isId, param, strip } from '../src/identity.js'
 import { load } from '../src/util.js'
 import { makePage, settle, T0, TOKEN, useFakeTime } from './helpers.mjs'
 
@@ -19,6 +19,26 @@ describe('strip', () => {
     assert.equal(strip('?i=ab3f9k2q&oie_t=v.1.s'), '')
     assert.equal(strip(''), '')
     assert.equal(strip('?ix=1&i'), '?ix=1')
+  })
+})
+
+describe('param', () => {
+  it('reads the first value of a parameter, percent-decoded, and nothing for another name', () => {
+    assert.equal(param('?ix=9&i=ab3f9k2q&i=second', 'i'), 'ab3f9k2q')
+    assert.equal(param('?oie_t=a.b%3D', 'oie_t'), 'a.b=')
+    assert.equal(param('?ix=9', 'i'), undefined)
+    assert.equal(param('', 'i'), undefined)
+  })
+  it('gives nothing for a malformed escape instead of throwing', () => {
+    assert.equal(param('?i=%E0%A4%A', 'i'), undefined)
+  })
+})
+
+describe('isId', () => {
+  it('accepts 8 to 16 base62 characters only', () => {
+    for (const ok of ['ab3f9k2q', 'AB3F9K2Qab3f9k2q', '01234567']) assert.equal(isId(ok), true, ok)
+    for (const bad of ['ab3f9k2', 'ab3f9k2qab3f9k2qX', 'ab3f-k2q', 'ab3f9k2q ', 'äb3f9k2q', ''])
+      assert.equal(isId(bad), false, bad)
   })
 })
 

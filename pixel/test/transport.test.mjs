@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it, mock } from 'node:test'
 import { backoff, bound } from '../src/transport.js'
+import { endpoint } from '../src/util.js'
 import { makePage, settle, T0, useFakeTime } from './helpers.mjs'
 
 const track = (p, n) => {
@@ -28,6 +29,19 @@ describe('bound', () => {
   })
 })
 
+describe('endpoint', () => {
+  const tag = (src, attrs = {}) => ({ src, dataset: attrs })
+  it("is the origin of the script's src, port kept, path and user info dropped", () => {
+    assert.equal(endpoint(tag('https://track.test/static/oie.js?v=2')), 'https://track.test')
+    assert.equal(endpoint(tag('http://127.0.0.1:8080/oie.js')), 'http://127.0.0.1:8080')
+    assert.equal(endpoint(tag('https://user:pw@track.test/oie.js')), 'https://track.test')
+  })
+  it('is data-endpoint without its trailing slash when set', () => {
+    assert.equal(endpoint(tag('https://track.test/oie.js', { endpoint: 'https://api.test/v1/' })), 'https://api.test/v1')
+    assert.equal(endpoint(tag('https://track.test/oie.js', { endpoint: 'https://api.test' })), 'https://api.test')
+  })
+})
+
 describe('batching', () => {
   useFakeTime()
 
@@ -40,6 +54,7 @@ describe('batching', () => {
     assert.equal(p.sent.length, 1)
     const [req] = p.sent
     assert.equal(req.to, 'https://api.test/track')
+    assert.equal(req.via, 'fetch', 'a live page sends by fetch, so a failure is kept for a retry')
     assert.equal(req.init.method, 'POST')
     assert.equal(req.init.keepalive, true)
     // A string body and no header of ours: the browser sends text/plain;charset=UTF-8, no preflight.
@@ -119,6 +134,41 @@ describe('batching', () => {
     assert.deepEqual(types, ['pageview', 'visibility'])
   })
 
+  it("sends a hidden page's batch by sendBeacon, and by fetch keepalive when sendBeacon refuses it", () => {
+    const queued = makePage()
+    queued.start()
+    queued.hide()
+    assert.deepEqual(
+      queued.sent.map((r) => r.via),
+      ['beacon'],
+      'the browser delivers it after the page is gone',
+    )
+    const p = makePage({ beacon: false })
+    p.start()
+    p.hide()
+    const [req] = p.sent
+    assert.equal(req.via, 'fetch')
+    assert.equal(req.to, 'https://api.test/track')
+    assert.equal(req.init.method, 'POST')
+    assert.equal(req.init.keepalive, true, 'a page closed during the request still delivers it')
+    assert.equal(typeof req.body, 'string')
+    assert.equal(req.init.headers, undefined, 'no header of ours: text/plain, no preflight')
+  })
+
+  it('sends by fetch where the browser has no sendBeacon', async () => {
+    const p = makePage({ beacon: null })
+    p.start()
+    p.hide()
+    assert.deepEqual(
+      p.sent.map((r) => r.via),
+      ['fetch'],
+    )
+    assert.deepEqual(
+      (await p.events()).map((e) => e.type),
+      ['pageview', 'visibility'],
+    )
+  })
+
   it('honours data-endpoint', () => {
     const p = makePage({ attrs: { 'data-endpoint': 'https://collect.test/api/' } })
     p.start()
@@ -132,7 +182,8 @@ describe('retries', () => {
 
   for (const status of [0, 500, 503, 429]) {
     it(`keeps a batch that failed with ${status || 'a network error'} and resends it on the next load`, async () => {
-      const p = makePage({ status })
+      // Only a fetch shows its failure: the browser refused the beacon.
+      const p = makePage({ status, beacon: false })
       p.start()
       p.idle() // the pageview is sent at idle time (T0 + 1)
       await settle()
@@ -164,7 +215,7 @@ describe('retries', () => {
   }
 
   it('does not keep a batch rejected with another 4xx', async () => {
-    const p = makePage({ status: 400 })
+    const p = makePage({ status: 400, beacon: false })
     p.start()
     p.idle()
     await settle()
@@ -173,7 +224,7 @@ describe('retries', () => {
   })
 
   it('keeps the stored retries within 20 batches', async () => {
-    const p = makePage({ status: 503 })
+    const p = makePage({ status: 503, beacon: false })
     p.start()
     for (let k = 0; k < 30; k++) track(p, 5)
     await settle()
