@@ -10,6 +10,8 @@ import importlib
 import json
 import logging
 import sys
+import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -20,19 +22,29 @@ def main() -> int:
     # The local servers' request logs would bury the figures.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     only = set(sys.argv[1:])
-    results = {}
+    results: dict[str, object] = {}
+    failed: list[str] = []
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
         if only and name not in only:
             continue
         module = importlib.import_module(f"tests.bench.{path.stem}")
         print(f"\n== {name} ==", flush=True)
-        results[name] = module.run()
+        started = time.perf_counter()
+        try:
+            results[name] = module.run()
+        except Exception as exc:  # one failed benchmark must not cost the figures of the others
+            traceback.print_exc()
+            results[name] = {"failed": f"{type(exc).__name__}: {exc}"}
+            failed.append(name)
+        print(f"({name}: {time.perf_counter() - started:.0f} s)", flush=True)
     out = HERE.parents[1] / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     print(f"\nall figures: {out / 'latest.json'}")
-    return 0
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

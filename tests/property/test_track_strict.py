@@ -134,6 +134,8 @@ def test_the_pixels_own_batches_take_the_strict_path(events: list[dict[str, Any]
     body = json.dumps({**envelope, "ctx": ctx, "events": events}, separators=(",", ":")).encode()
     if not surely_clean(body):
         return  # a text escape the bounds cannot vouch for: the exact path's case
+    if exact(body)[2]:
+        return  # the generator's events may still break a bound (a number past 2**53): not a batch the pixel sends
     assert strict_batch(body) is not None
 
 
