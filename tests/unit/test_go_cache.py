@@ -44,18 +44,20 @@ def test_an_expired_hit_is_loaded_again():
     assert cache.get("a") == "A2" and loader.calls == ["a", "a"]
 
 
-def test_when_full_the_oldest_entry_written_goes_first():
+def test_when_full_the_least_recently_used_entry_goes_first():
     loader = CountingLoader({k: k.upper() for k in "abc"})
     cache = ReadThroughCache(loader, 2, 60)
     cache.get("a")
     cache.get("b")
-    cache.get("c")  # a goes
-    cache.get("b")
-    cache.get("a")  # loaded again; b goes (written before c)
-    assert loader.calls == ["a", "b", "c", "a"]
+    cache.get("a")  # a is now the most recently used
+    cache.get("c")  # b goes
+    cache.get("a")
+    assert loader.calls == ["a", "b", "c"]
+    cache.get("b")  # loaded again; c goes (a was read after it)
+    cache.get("a")
+    assert loader.calls == ["a", "b", "c", "b"]
     cache.get("c")
-    cache.get("b")
-    assert loader.calls == ["a", "b", "c", "a", "b"]
+    assert loader.calls == ["a", "b", "c", "b", "c"]
 
 
 def test_a_cache_of_size_or_ttl_zero_asks_the_loader_every_time():

@@ -8,40 +8,40 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from cachetools import TLRUCache
+
 V = TypeVar("V")
-_MISSING = object()
+_MISSING = object()  # a cached miss: the loader said None
+_ABSENT = object()  # nothing cached
 
 
 class ReadThroughCache(Generic[V]):
-    """A TTL cache in front of a loader; misses (None) are cached too, for less time.
+    """A TTL cache in front of a loader; misses (None) are cached too, for a sixth of the time.
 
-    A hit is one dict read and one clock read, without a lock (a dict read is atomic): every
-    request of the capture functions asks two or three of these. Writes take the lock; when
-    full, the oldest entry written goes first.
+    cachetools' TLRUCache (each entry expires at its own time; when full, the least recently
+    used goes first) under a lock, since it reorders itself on every read.
     """
 
     def __init__(self, loader: Callable[[str], V | None], size: int, ttl: float) -> None:
         self._loader = loader
-        self._size = max(size, 1)
         self._ttl = max(ttl, 0.001)
         self._miss_ttl = max(ttl / 6, 0.001)
-        # key -> (value or _MISSING for a cached miss, monotonic expiry)
-        self._entries: dict[str, tuple[object, float]] = {}
+        self._entries: TLRUCache[str, object] = TLRUCache(max(size, 1), ttu=self._expiry, timer=time.monotonic)
         self._lock = threading.Lock()
         self._enabled = size > 0 and ttl > 0
 
+    def _expiry(self, _key: str, value: object, now: float) -> float:
+        return now + (self._miss_ttl if value is _MISSING else self._ttl)
+
     def get(self, key: str) -> V | None:
+        """The cached value of `key`, or the loader's answer (then cached)."""
         if self._enabled:
-            entry = self._entries.get(key)
-            if entry is not None and entry[1] > time.monotonic():
-                value = entry[0]
+            with self._lock:
+                value = self._entries.get(key, _ABSENT)
+            if value is not _ABSENT:
                 return None if value is _MISSING else value  # type: ignore[return-value]
         loaded = self._loader(key)
         if self._enabled:
-            ttl = self._miss_ttl if loaded is None else self._ttl
             with self._lock:
-                self._entries.pop(key, None)  # re-inserted last: the newest write
-                while len(self._entries) >= self._size:
-                    del self._entries[next(iter(self._entries))]
-                self._entries[key] = (_MISSING if loaded is None else loaded, time.monotonic() + ttl)
+                self._entries[key] = _MISSING if loaded is None else loaded
         return loaded

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -78,9 +80,11 @@ class TrackService:
     ip_hash_key: bytes
     # Page visits of contacts whose plan waits on one (oie.track.intent); None: not handed over.
     intent: IntentHandoff | None = None
-    _by_ip: dict[tuple[str | None, IpMode], tuple[str | None, Company | None]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    # The address as the tenant keeps it, and its company, by (address, mode): a visitor sends many batches.
+    _ip_facts: Callable[[str | None, IpMode], tuple[str | None, Company | None]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._ip_facts = lru_cache(maxsize=IP_CACHE_SIZE)(self._load_ip_facts)
 
     def parse(self, body: bytes, *, clean: bool = False) -> BatchIn:
         """The batch envelope, or an InputError naming the field (`clean`: `surely_clean(body)`)."""
@@ -181,16 +185,8 @@ class TrackService:
             "bot_reasons": [*verdict.reasons, *(["user_agent:spider"] if spider else [])],
         }
 
-    def _ip_facts(self, ip: str | None, mode: IpMode) -> tuple[str | None, Company | None]:
-        """The address as the tenant keeps it, and its company: cached, since a visitor sends many batches."""
-        key = (ip, mode)
-        found = self._by_ip.get(key)
-        if found is None:
-            found = (keep_ip(ip, mode, self.ip_hash_key), self.companies.lookup(ip))
-            if len(self._by_ip) >= IP_CACHE_SIZE:
-                self._by_ip.clear()  # bounded; a rare refill costs less than keeping an order
-            self._by_ip[key] = found
-        return found
+    def _load_ip_facts(self, ip: str | None, mode: IpMode) -> tuple[str | None, Company | None]:
+        return keep_ip(ip, mode, self.ip_hash_key), self.companies.lookup(ip)
 
     def _rows(
         self,
