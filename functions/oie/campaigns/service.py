@@ -122,7 +122,8 @@ class CampaignService:
         """
         return starting.start_contact(self, tenant_id, campaign_id, contact, plan, senders, report)
 
-    def _store_plan(self, tenant_id: str, plan: Plan, report: StartReport) -> str:
+    def store_plan(self, tenant_id: str, plan: Plan, report: StartReport) -> str:
+        """Store a plan once per process and version (its content hash), noted in the report; the version."""
         version = plan.content_hash()
         if (tenant_id, version) not in self._plan_cache:
             self.plans.put(tenant_id, plan)
@@ -219,7 +220,7 @@ class CampaignService:
                     return Commit(state=state, close=(action.key, "superseded"))
                 return None
             old, new = state.pending, decision.state.pending
-            new_action = self._action_for(decision.state) if new and (old is None or old.key != new.key) else None
+            new_action = self.action_for(decision.state) if new and (old is None or old.key != new.key) else None
             close: tuple[str, ActionStatus] | None = None
             if old is not None and (new is None or old.key != new.key):
                 close = (old.key, "done" if old.key == action_key else "superseded")
@@ -253,7 +254,8 @@ class CampaignService:
             return commit is None and seen.action_read and seen.state is not None
         return write(seen, commit) if write is not None else self.states.change_seen(seen, commit)
 
-    def _action_for(self, state: ContactCampaign) -> ScheduledAction | None:
+    def action_for(self, state: ContactCampaign) -> ScheduledAction | None:
+        """The step a contact's state waits on, as a queue action; None when nothing is pending."""
         pending = state.pending
         if pending is None:
             return None
@@ -274,7 +276,7 @@ class CampaignService:
     def _enqueue(self, action: ScheduledAction, name: str | None = None) -> None:
         self.tasks.enqueue(self._task(action, name))
 
-    def _enqueue_many(self, actions: Sequence[ScheduledAction]) -> None:
+    def enqueue_many(self, actions: Sequence[ScheduledAction]) -> None:
         """Enqueue steps together where the queue can (Cloud Tasks: several create calls in flight)."""
         tasks = [self._task(action) for action in actions]
         if not tasks:

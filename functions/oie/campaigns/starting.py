@@ -150,7 +150,7 @@ def start_campaign(
                 plan = planner.plan_for(tenant_id, campaign_id, contact)
                 if last is None or last[0] is not plan:
                     validate_plan(plan)
-                    last = (plan, service._store_plan(tenant_id, plan, report))
+                    last = (plan, service.store_plan(tenant_id, plan, report))
                 starts.append(_first_step(service, tenant_id, campaign_id, contact, plan, last[1], senders))
             started, finish = _start_many(service, starts)
             if finishing is not None:
@@ -175,7 +175,7 @@ def start_contact(
 ) -> bool:
     """Start one contact on its own plan; False (nothing written) when it already runs."""
     validate_plan(plan)
-    version = service._store_plan(tenant_id, plan, report or StartReport())
+    version = service.store_plan(tenant_id, plan, report or StartReport())
     start = _first_step(service, tenant_id, campaign_id, contact, plan, version, senders)
     created = service.states.create(start.decision.state, start.action)
     _watch(service, [start])
@@ -208,7 +208,7 @@ def _first_step(
         updated_at=now,
     )
     decision = engine.start(plan, state, now)
-    return _Start(plan, decision, service._action_for(decision.state))
+    return _Start(plan, decision, service.action_for(decision.state))
 
 
 def _start_many(service: CampaignService, starts: Sequence[_Start]) -> tuple[int, Callable[[], None]]:
@@ -221,7 +221,7 @@ def _start_many(service: CampaignService, starts: Sequence[_Start]) -> tuple[int
     replay: list[TransitionRecord] = []
     for start, existing in zip(starts, stored, strict=True):
         if existing is not None and _untouched_since_start(existing):
-            action = service._action_for(existing)
+            action = service.action_for(existing)
             again.extend([action] if action is not None else [])
             if existing.version == start.decision.state.version:
                 replay.extend(start.decision.transitions)
@@ -229,7 +229,7 @@ def _start_many(service: CampaignService, starts: Sequence[_Start]) -> tuple[int
     def finish() -> None:
         _watch(service, starts)
         _begin(service, fresh)
-        service._enqueue_many(again)
+        service.enqueue_many(again)
         service.record(replay)
 
     return len(fresh), finish
@@ -253,5 +253,5 @@ def _watch(service: CampaignService, starts: Sequence[_Start]) -> None:
 
 def _begin(service: CampaignService, starts: Sequence[_Start]) -> None:
     """Enqueue the first steps of contact campaigns just created, then record their transitions."""
-    service._enqueue_many([start.action for start in starts if start.action is not None])
+    service.enqueue_many([start.action for start in starts if start.action is not None])
     service.record([t for start in starts for t in start.decision.transitions])
