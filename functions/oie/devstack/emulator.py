@@ -49,11 +49,16 @@ def check_tools() -> None:
 class FirestoreEmulator:
     """One emulator process group on 127.0.0.1; optionally persisted under `data_dir`."""
 
-    def __init__(self, port: int, data_dir: Path | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self, port: int, data_dir: Path | None = None, log_path: Path | None = None, heap_mb: int | None = None
+    ) -> None:
         self.port = port
         self.host = f"127.0.0.1:{port}"
         self.data_dir = data_dir
         self.log_path = log_path
+        # The emulator keeps every document in Java's heap; the JVM's default maximum (a quarter
+        # of RAM) is full near 3M documents, and then its collector thrashes and calls time out.
+        self.heap_mb = heap_mb
         self._process: subprocess.Popen[bytes] | None = None
 
     def _latest_export(self) -> Path | None:
@@ -74,13 +79,19 @@ class FirestoreEmulator:
         ]
         if (export := self._latest_export()) is not None:
             command.append(f"--import-data={export}")
+        env = dict(os.environ)
+        if self.heap_mb is not None:
+            # gcloud's launcher takes no JVM flags; every JVM reads JAVA_TOOL_OPTIONS.
+            env["JAVA_TOOL_OPTIONS"] = f"{env.get('JAVA_TOOL_OPTIONS', '')} -Xmx{self.heap_mb}m".strip()
         # A session of its own, so stop() can end gcloud and the Java child together.
         if self.log_path:
             with open(self.log_path, "ab") as log:  # the child keeps its own copy of the handle
-                self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                self._process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+                )
         else:
             self._process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True, env=env
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
