@@ -76,14 +76,6 @@ def floor_child(project: str, data_dir: Path) -> dict[str, Any]:
     return {}
 
 
-def _peak_rss_mb(pid: int) -> float:
-    """A process's peak RSS (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
 def _stack(tmp: Path, name: str) -> tuple[FirestoreEmulator, Path]:
     """An empty emulator and warehouse with the tenant: every import starts from nothing."""
     emulator = FirestoreEmulator(free_port(), heap_mb=HEAP_MB)
@@ -116,7 +108,7 @@ def run() -> dict[str, object]:
                 results[name] = child.measure(
                     __name__, "create_child", PROJECT, data_dir, source=str(source), campaign=name
                 )
-                results[name]["emulator_peak_rss_mb"] = _peak_rss_mb(emulator.server_pid)
+                results[name]["emulator_peak_rss_mb"] = child.peak_rss_mb(emulator.server_pid)
             finally:
                 emulator.stop()
                 os.environ.pop("FIRESTORE_EMULATOR_HOST", None)

@@ -46,9 +46,9 @@ def container(project: str, data_dir: Path, **overrides: Any) -> wiring.Containe
     return app
 
 
-def _peak_rss_mb() -> float:
-    """This process's own peak RSS: VmHWM (ru_maxrss would include the parent's, kept across fork and exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's own peak RSS: VmHWM (ru_maxrss would include the parent's, kept across fork and exec)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -57,7 +57,7 @@ def _peak_rss_mb() -> float:
 def _main(spec: dict[str, Any]) -> None:
     run = getattr(importlib.import_module(spec["module"]), spec["function"])
     figures = run(spec["project"], Path(spec["dir"]), **spec["args"])
-    figures["peak_rss_mb"] = _peak_rss_mb()
+    figures["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(figures, default=str))
 
 
