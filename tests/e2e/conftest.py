@@ -113,6 +113,18 @@ def stop_for_good(stack: Stack) -> None:
             os.killpg(stack.process.pid, signal.SIGKILL)
 
 
+# The pixel has started on the page in front (its queue stub replaced by the API).
+READY = "typeof window.oie === 'function' && !window.oie.q"
+
+
+def follow(page: Any, path: str) -> None:
+    """Click the nav link to `path`, then wait for that page's pixel: READY alone is still true
+    on the page being left, so a test could leave before the next page's pageview exists."""
+    page.click(f"nav a[href='{path}']")
+    page.wait_for_url(f"**{path}")
+    page.wait_for_function(READY)
+
+
 def wait_for(ok: Any, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not ok():

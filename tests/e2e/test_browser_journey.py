@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from oie.devstack.gateway import ALERT_INBOX
+from tests.e2e.conftest import READY, follow
 
 pytestmark = [pytest.mark.browser, pytest.mark.firestore]
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-READY = "typeof window.oie === 'function' && !window.oie.q"
 # Playwright marks the browser as automated; a recipient's browser is not.
 HUMAN = "Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false })"
 COMPANIES = Path(__file__).resolve().parents[2] / "functions/oie/devstack/assets/ip_companies.csv"
@@ -59,8 +59,7 @@ def test_every_required_event_reaches_the_warehouse_with_lead_session_and_hashes
     page.wait_for_function("document.querySelector('[data-personalize=firstName]').textContent === 'Ada'")
     assert page.text_content("[data-personalize=company]") == ada.lead.company
     for section in ("pricing", "product"):  # paths the default page rules classify
-        page.click(f"nav a[href='/demo/{section}']")
-        page.wait_for_function(READY)
+        follow(page, f"/demo/{section}")
 
     page.mouse.move(200, 200)
     for _ in range(12):

@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from oie.devstack.crm_servers import HubSpotServer
-from tests.e2e.conftest import Stack, wait_for
-from tests.e2e.test_intent_campaigns import CHROME, HUMAN, READY, console, lead_page, link_of
+from tests.e2e.conftest import READY, Stack, follow, wait_for
+from tests.e2e.test_intent_campaigns import CHROME, HUMAN, console, lead_page, link_of
 from tests.unit.webhooks.sequencer_payloads import smartlead
 
 pytestmark = [pytest.mark.browser, pytest.mark.firestore]
@@ -79,10 +79,9 @@ def test_an_admin_connects_hubspot_in_chromium_and_a_lead_turning_hot_gets_its_p
     context.add_init_script(HUMAN)
     visitor = context.new_page()
     visitor.goto(link_of(data, KATHERINE))
-    for path in ("/demo/pricing", "/demo/case-studies", "/demo/product", "/demo/pricing", "/demo/"):
-        visitor.wait_for_function(READY)
-        visitor.click(f"nav a[href='{path}']")
     visitor.wait_for_function(READY)
+    for path in ("/demo/pricing", "/demo/case-studies", "/demo/product", "/demo/pricing", "/demo/"):
+        follow(visitor, path)
     visitor.goto("about:blank")  # pagehide flushes the pixel's queue
     context.close()
     time.sleep(3)  # the stack's jobs read events older than two seconds

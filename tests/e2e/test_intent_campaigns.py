@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import Stack, demo_emails, wait_for
+from tests.e2e.conftest import READY, Stack, demo_emails, follow, wait_for
 from tests.e2e.test_demo_campaign import cli, status
 
 pytestmark = [pytest.mark.browser, pytest.mark.firestore]
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-READY = "typeof window.oie === 'function' && !window.oie.q"
 HUMAN = "Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false })"  # a recipient's browser
 CAMPAIGN = "demo-outreach"
 HOUR = 3600
@@ -30,6 +29,15 @@ HOUR = 3600
 
 def to(data: Path, address: str) -> list[dict[str, Any]]:
     return [m for m in demo_emails(data) if address in m["to"]]
+
+
+def viewed(body: str | None, path: str) -> bool:
+    """Whether a pixel batch carries the pageview of `path`."""
+    try:
+        events = json.loads(body or "")["events"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return any(e["type"] == "pageview" and e["url"].split("?")[0].endswith(path) for e in events)
 
 
 def link_of(data: Path, address: str) -> str:
@@ -65,8 +73,12 @@ def test_a_pricing_visit_in_chromium_moves_the_contact_to_the_pricing_follow_up_
     page = context.new_page()
     page.goto(link_of(data, alan))  # the intro's tracking link, as Alan clicks it
     page.wait_for_function(READY)
-    page.click("nav a[href='/demo/pricing']")
-    page.wait_for_function(READY)
+    # The pricing page's pageview reaches /track (at idle time, by fetch) before Alan leaves.
+    with page.expect_response(
+        lambda r: r.url.endswith("/track") and viewed(r.request.post_data, "/demo/pricing")
+    ) as sent:
+        follow(page, "/demo/pricing")
+    assert sent.value.status == 202
     visited = time.time()
     page.goto("about:blank")  # pagehide flushes the pixel's queue
     context.close()
